@@ -1,0 +1,78 @@
+"""Client configuration: the options both clients take, resolved once at construction."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ivowaba._errors import ConfigError
+
+DEFAULT_BASE_URL = "https://waba.ivosights.com"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_CONNECTIONS = 100
+
+API_KEY_ENV = "IVOWABA_API_KEY"
+BASE_URL_ENV = "IVOWABA_BASE_URL"
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """How long a request may take, in seconds (``None``: no limit).
+
+    - ``total``: the whole request, from connecting to the last byte of the answer.
+    - ``connect``: getting a connection, from the pool or a new one.
+    - ``read``: between two reads of the answer.
+    """
+
+    total: float | None = DEFAULT_TIMEOUT
+    connect: float | None = DEFAULT_CONNECT_TIMEOUT
+    read: float | None = None
+
+
+def resolve_timeout(timeout: float | Timeout | None) -> Timeout:
+    if timeout is None:
+        return Timeout()
+    if isinstance(timeout, Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigError(f"timeout must be a positive number of seconds or a Timeout, got {timeout!r}")
+    return Timeout(total=float(timeout), connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT))
+
+
+def resolve_api_key(api_key: str | None) -> str:
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if not key or not isinstance(key, str):
+        raise ConfigError(
+            f"no API key: pass api_key=... or set {API_KEY_ENV} "
+            "(find it in the IVOWBA dashboard, developer section)"
+        )
+    return key
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    url = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}")
+    return url.rstrip("/")
+
+
+def resolve_positive_int(name: str, value: int | None, *, allow_zero: bool = False) -> int | None:
+    if value is None:
+        return None
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def resolve_country_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    digits = code.lstrip("+")
+    if not digits.isdigit() or not 1 <= len(digits) <= 3:
+        raise ConfigError(f"default_country_code must be 1 to 3 digits such as '62', got {code!r}")
+    return digits

@@ -1,0 +1,259 @@
+"""Every error ivowaba raises.
+
+```
+IvowabaError
+├── ConfigError                  missing api key, bad base url
+├── ValidationError (ValueError) bad input caught before any request
+├── SandboxUnsupportedError      the operation does not exist in the sandbox
+├── APIConnectionError           DNS, refused, reset
+│   └── APITimeoutError
+├── APIStatusError               status_code, message, body, headers
+│   ├── BadRequestError            400
+│   ├── AuthenticationError        401
+│   ├── PermissionDeniedError      403
+│   ├── NotFoundError              404
+│   ├── UnprocessableEntityError   422  (.errors: field -> messages)
+│   ├── RateLimitError             429  (.retry_after)
+│   └── ServerError                5xx
+├── ResponseDecodeError          a 2xx whose body is not what the reference documents
+└── WebhookError
+    ├── WebhookAuthError
+    └── WebhookParseError
+```
+
+No error message ever contains the API key or a webhook password: messages are built from
+the server's answer and the caller's arguments, never from headers we sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "IvowabaError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "SandboxUnsupportedError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "WebhookAuthError",
+    "WebhookError",
+    "WebhookParseError",
+]
+
+
+class IvowabaError(Exception):
+    """Base class of every error raised by ivowaba."""
+
+
+class ConfigError(IvowabaError):
+    """The client is configured wrongly: no API key, a base URL that is not http(s), ..."""
+
+
+class ValidationError(IvowabaError, ValueError):
+    """Bad input, caught before any request was made.
+
+    - ``field``: the argument or wire field at fault, e.g. ``"action.buttons[1].title"``.
+    - ``rule``: the rule it breaks, e.g. ``"at most 20 characters"``.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+class SandboxUnsupportedError(IvowabaError):
+    """The operation is not available in the IVOWBA sandbox (see the reference's list)."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        super().__init__(
+            f"{operation} is not available in the sandbox; the sandbox supports sending "
+            "text, template, media, location, contact, list and reply-button messages, "
+            "and downloading media"
+        )
+
+
+class APIConnectionError(IvowabaError):
+    """The request could not be completed: DNS failure, connection refused or reset.
+
+    ``never_sent`` is true when the request surely never reached the server (no connection
+    was made), so that repeating it cannot duplicate anything.
+    """
+
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", never_sent: bool = False
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.never_sent = never_sent
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect or total)."""
+
+
+class ResponseDecodeError(IvowabaError):
+    """The server answered 2xx with a body that is not what the reference documents."""
+
+    def __init__(self, message: str, *, status_code: int, body: bytes) -> None:
+        self.status_code = status_code
+        self.body = body
+        super().__init__(message)
+
+
+class APIStatusError(IvowabaError):
+    """The server answered with a non-2xx status.
+
+    - ``status_code``: the HTTP status.
+    - ``message``: the server's own message (Laravel ``message``, WhatsApp ``errors[].title``),
+      or the reason phrase.
+    - ``body``: the decoded JSON body, or the raw text when it is not JSON.
+    - ``headers``: the response headers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any,
+        headers: Mapping[str, str],
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.body = body
+        self.headers = dict(headers)
+        super().__init__(f"{status_code}: {message}")
+
+
+class BadRequestError(APIStatusError):
+    """400 Bad Request."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the API key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such template, media or webhook."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the server rejected the request body. ``errors`` maps each field to its messages."""
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        if isinstance(self.body, dict):
+            errors = self.body.get("errors")
+            if isinstance(errors, dict):
+                return {str(k): [str(m) for m in _as_list(v)] for k, v in errors.items()}
+        return {}
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests. ``retry_after`` is the server's wait in seconds, if it said."""
+
+    @property
+    def retry_after(self) -> float | None:
+        from ivowaba._retry import parse_retry_after
+
+        return parse_retry_after(self.headers)
+
+
+class ServerError(APIStatusError):
+    """5xx, or any answer whose body is not JSON (an HTML page from a proxy)."""
+
+
+class WebhookError(IvowabaError):
+    """Base class of webhook receiving errors."""
+
+
+class WebhookAuthError(WebhookError):
+    """A webhook request did not carry the right basic-auth credentials."""
+
+
+class WebhookParseError(WebhookError):
+    """A webhook body is not an IVOWBA notification."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+_json_decoder = msgspec.json.Decoder()
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _message_from(body: Any) -> str | None:
+    """The human message of an error body, Laravel or WhatsApp shaped."""
+    if not isinstance(body, dict):
+        return None
+    message = body.get("message")
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        parts = []
+        for error in errors:
+            if isinstance(error, dict):
+                text = " ".join(
+                    str(error[k]) for k in ("code", "title", "details") if error.get(k) is not None
+                )
+                parts.append(text)
+        if parts and not message:
+            return "; ".join(parts)
+    if isinstance(message, str) and message:
+        if isinstance(errors, dict):
+            details = "; ".join(
+                f"{field}: {' '.join(str(m) for m in _as_list(msgs))}"
+                for field, msgs in errors.items()
+            )
+            return f"{message} ({details})" if details else message
+        return message
+    return None
+
+
+def status_error(
+    status_code: int, raw_body: bytes, headers: Mapping[str, str], reason: str = ""
+) -> APIStatusError:
+    """Build the typed error for a non-2xx answer.
+
+    A body that is not JSON (an HTML 502 page from a proxy) never surfaces as a decode crash:
+    the error keeps its text as ``body`` and its class follows the status as usual.
+    """
+    try:
+        body: Any = _json_decoder.decode(raw_body) if raw_body else None
+        message = _message_from(body) or reason or "error"
+    except msgspec.DecodeError:
+        body = raw_body.decode("utf-8", "replace")
+        message = f"non-JSON answer: {body[:200].strip() or reason}"
+    if status_code >= 500:
+        cls: type[APIStatusError] = ServerError
+    else:
+        cls = _STATUS_ERRORS.get(status_code, APIStatusError)
+    return cls(message, status_code=status_code, body=body, headers=headers)

@@ -1,0 +1,99 @@
+"""Which failures are retried, and how long to wait before the next attempt.
+
+The rules, in order:
+
+1. ``429 Too Many Requests``: retried for every operation; the server did not act on it.
+2. A connection that was never established (DNS failure, refused, connect timeout): retried
+   for every operation; the request surely never reached the server.
+3. Timeouts, dropped connections, ``502``, ``503`` and ``504``: retried only for ``GET``,
+   ``PUT`` and ``PATCH``, which are safe to repeat. A ``POST`` (a send) that may have reached
+   the server is never repeated: nobody gets a WhatsApp message twice because of a retry.
+4. Anything else is raised at once.
+
+The wait honours ``Retry-After`` (seconds or an HTTP date), capped at ``MAX_RETRY_AFTER``;
+otherwise it is exponential backoff with full jitter (tenacity's ``wait_random_exponential``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+
+import aiohttp
+import tenacity
+
+from ivowaba._errors import APIConnectionError, APIStatusError, RateLimitError
+
+#: Methods that may be repeated after a failure that may have reached the server.
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "PATCH"})
+#: Statuses retried for idempotent methods: the gateway or its upstream is unavailable.
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+#: Longest ``Retry-After`` honoured, in seconds: a server asking for more is asked sooner.
+MAX_RETRY_AFTER = 60.0
+
+_backoff = tenacity.wait_random_exponential(multiplier=INITIAL_BACKOFF, max=MAX_BACKOFF)
+_BACKOFF_OWNER = tenacity.Retrying(wait=_backoff)
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds (from a number or an HTTP date), or ``None``."""
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def is_retryable(method: str, error: BaseException) -> bool:
+    """Whether ``error`` from a ``method`` request may be retried (rules 1 to 3 above)."""
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, APIConnectionError) and error.never_sent:
+        return True
+    if method not in IDEMPOTENT_METHODS:
+        return False
+    if isinstance(error, APIStatusError):
+        return error.status_code in RETRYABLE_STATUSES
+    return isinstance(error, APIConnectionError)
+
+
+def delay_before_retry(error: BaseException, attempt: int) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+    if isinstance(error, APIStatusError):
+        retry_after = parse_retry_after(error.headers)
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+    state = tenacity.RetryCallState(_BACKOFF_OWNER, None, (), {})
+    state.attempt_number = attempt
+    return float(_backoff(state))
+
+
+def never_reached_server(error: BaseException) -> bool:
+    """Whether an aiohttp error proves the request was never sent."""
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return True
+    return isinstance(error, aiohttp.ClientConnectorError)
+
+
+def retrying(method: str, max_attempts: int) -> tenacity.AsyncRetrying:
+    """The tenacity controller for the attempts after the first failed one."""
+    return tenacity.AsyncRetrying(
+        stop=tenacity.stop_after_attempt(max_attempts),
+        retry=tenacity.retry_if_exception(lambda e: is_retryable(method, e)),
+        wait=lambda state: delay_before_retry(
+            state.outcome.exception() if state.outcome else Exception(),  # type: ignore[arg-type]
+            state.attempt_number + 1,
+        ),
+        reraise=True,
+    )

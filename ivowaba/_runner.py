@@ -1,0 +1,146 @@
+"""The blocking client's event-loop thread: an anyio blocking portal, and a lean hand-off to it.
+
+One daemon thread per ``Client`` runs an asyncio loop inside an anyio ``BlockingPortal``; the
+async client lives there. A blocking call schedules its coroutine on that loop and waits for
+the result. The thread is a daemon so that a client never closed cannot hang interpreter exit,
+and after ``os.fork()`` the child starts a fresh thread on first use (threads do not survive
+a fork).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import anyio
+from anyio.from_thread import BlockingPortal
+
+T = TypeVar("T")
+
+_runners: weakref.WeakSet[LoopRunner] = weakref.WeakSet()
+
+
+class LoopRunner:
+    """Owns the loop thread; runs coroutines on it for any number of calling threads."""
+
+    def __init__(
+        self,
+        *,
+        on_start: Callable[[], Coroutine[Any, Any, None]] | None = None,
+        on_stop: Callable[[], Coroutine[Any, Any, None]] | None = None,
+        name: str = "ivowaba-loop",
+    ) -> None:
+        self._on_start = on_start
+        self._on_stop = on_stop
+        self._name = name
+        self._lock = threading.Lock()
+        self._closed = False
+        self._start()
+        _runners.add(self)
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        async def serve() -> None:
+            async with BlockingPortal() as portal:
+                self._portal = portal
+                self._loop = asyncio.get_running_loop()
+                try:
+                    if self._on_start is not None:
+                        await self._on_start()
+                except BaseException as exc:  # reported to the constructing thread
+                    failure.append(exc)
+                    ready.set()
+                    return
+                ready.set()
+                await portal.sleep_until_stopped()
+                if self._on_stop is not None:
+                    await self._on_stop()
+
+        def main() -> None:
+            try:
+                anyio.run(serve, backend="asyncio")
+            except BaseException as exc:  # noqa: BLE001 - surfaced through `failure`
+                failure.append(exc)
+                ready.set()
+
+        self._thread = threading.Thread(target=main, name=self._name, daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            raise failure[0]
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        self._ensure_running()
+        return self._loop
+
+    def _ensure_running(self) -> None:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._start()
+        if self._closed:
+            raise RuntimeError("the client is closed")
+
+    def call(self, fn: Callable[..., Coroutine[Any, Any, T]], /, *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` on the loop thread and block until it returns."""
+        self._ensure_running()
+        if threading.get_ident() == self._thread.ident:
+            raise RuntimeError(
+                "a blocking ivowaba.Client call was made from its own event-loop thread; "
+                "use AsyncClient inside async code"
+            )
+        future = asyncio.run_coroutine_threadsafe(fn(*args, **kwargs), self._loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    def iterate(
+        self, fn: Callable[..., AsyncIterator[T]], /, *args: Any, **kwargs: Any
+    ) -> Iterator[T]:
+        """Turn the async iterator ``fn(*args, **kwargs)`` into a blocking one."""
+        agen = fn(*args, **kwargs)
+
+        async def step() -> tuple[bool, T | None]:
+            try:
+                return True, await agen.__anext__()
+            except StopAsyncIteration:
+                return False, None
+
+        async def close() -> None:
+            aclose = getattr(agen, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+        try:
+            while True:
+                more, item = self.call(step)
+                if not more:
+                    return
+                yield item  # type: ignore[misc]
+        finally:
+            if not self._closed and self._pid == os.getpid():
+                self.call(close)
+
+    def close(self) -> None:
+        """Run ``on_stop`` on the loop, stop it and join the thread. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._pid != os.getpid() or not self._thread.is_alive():
+            return
+        if threading.get_ident() == self._thread.ident:
+            raise RuntimeError("cannot close a Client from its own event-loop thread")
+        self._portal.call(self._portal.stop)
+        self._thread.join()

@@ -1,0 +1,211 @@
+"""``client.templates``: list, show, create, update and propose message templates."""
+
+from __future__ import annotations
+
+import builtins
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ivowaba import _json
+from ivowaba._client import Endpoint
+from ivowaba._errors import ValidationError
+from ivowaba._resource import Mode, Resource, iterator, operation
+from ivowaba._validation import text
+from ivowaba.types.resources import Page, Pagination
+from ivowaba.types.templates import (
+    Template,
+    TemplateBodySpec,
+    TemplateButtonSpec,
+    TemplateCategory,
+    TemplateHeaderSpec,
+    TemplateLanguage,
+    TemplateOtpSpec,
+    TemplateSpec,
+)
+
+_API = "/api/v1/message-templates"
+LIST = Endpoint("templates.list", "GET", _API)
+LIST_ALL = Endpoint("templates.list_all", "GET", f"{_API}/all-templates")
+GET = Endpoint("templates.get", "GET", f"{_API}/{{}}")
+CREATE = Endpoint("templates.create", "POST", _API)
+UPDATE = Endpoint("templates.update", "PUT", f"{_API}/{{}}")
+PROPOSE = Endpoint("templates.propose", "POST", f"{_API}/{{}}/propose")
+CATEGORIES = Endpoint("templates.categories", "GET", "/api/v1/template-categories")
+LANGUAGES = Endpoint("templates.languages", "GET", "/api/v1/template-languages")
+
+#: Templates remembered for ``send_template(check=True)``.
+TEMPLATE_CACHE_SIZE = 256
+
+
+class _Meta(msgspec.Struct):
+    pagination: Pagination = msgspec.field(default_factory=Pagination)
+
+
+class _PageWire(msgspec.Struct):
+    data: list[Template]
+    meta: _Meta = msgspec.field(default_factory=_Meta)
+
+
+class _Categories(msgspec.Struct):
+    data: list[TemplateCategory]
+
+
+class _Languages(msgspec.Struct):
+    data: list[TemplateLanguage]
+
+
+_decode_page_wire = _json.decode_as(_PageWire)
+_decode_template = _json.decode_as(Template)
+_decode_categories = _json.decode_as(_Categories)
+_decode_languages = _json.decode_as(_Languages)
+
+
+def _decode_page(body: bytes) -> Page[Template]:
+    wire = _decode_page_wire(body)
+    return Page(data=wire.data, pagination=wire.meta.pagination)
+
+
+def _page_query(page: int | None) -> dict[str, str] | None:
+    if page is None or page == 1:
+        return None  # the first page is asked for with no query at all, as the reference does
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise ValidationError("page", f"must be an integer >= 1, got {page!r}")
+    return {"page": str(page)}
+
+
+Part = Mapping[str, Any]
+
+if TYPE_CHECKING:
+    from typing_extensions import NotRequired, TypedDict, Unpack
+
+    class TemplateFields(TypedDict):
+        """The keywords of ``templates.create`` and ``templates.update``."""
+
+        label: str
+        category_id: str
+        language_id: str
+        is_propose: NotRequired[bool]
+        header: NotRequired[TemplateHeaderSpec | Part | None]
+        body: NotRequired[TemplateBodySpec | Part | None]
+        footer: NotRequired[str | None]
+        buttons: NotRequired[Sequence[TemplateButtonSpec | Part] | None]
+        otp: NotRequired[Sequence[TemplateOtpSpec | Part] | None]
+        add_security_recommendation: NotRequired[bool | None]
+        code_expiration_minutes: NotRequired[int | None]
+
+
+def _encode_spec(fields: Mapping[str, Any]) -> bytes:
+    values = {"is_propose": False, **fields}
+    for name in ("buttons", "otp"):
+        if values.get(name) is not None:
+            values[name] = list(values[name])
+    try:
+        spec = TemplateSpec(**values)
+    except TypeError as exc:
+        raise ValidationError("template", str(exc)) from None
+    return _json.encode(spec)
+
+
+class Templates(Resource[Mode]):
+    """Message templates of your WhatsApp account.
+
+    ``list``/``list_all`` return one ``Page``; ``iter``/``iter_all`` walk every page.
+    """
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self._cache: OrderedDict[str, Template] = OrderedDict()
+
+    @operation
+    async def list(self, page: int | None = None) -> Page[Template]:
+        """One page of the templates assigned to your account."""
+        return await self._client.call(LIST, _decode_page, params=_page_query(page))
+
+    @operation
+    async def list_all(self, page: int | None = None) -> Page[Template]:
+        """One page of every template available to your account."""
+        return await self._client.call(LIST_ALL, _decode_page, params=_page_query(page))
+
+    async def _walk(self, endpoint: Endpoint) -> AsyncIterator[Template]:
+        page: int | None = None
+        while True:
+            result = await self._client.call(endpoint, _decode_page, params=_page_query(page))
+            for template in result.data:
+                yield template
+            if not result.data or not result.has_next:
+                return
+            page = (result.pagination.current_page or page or 1) + 1
+
+    @iterator
+    async def iter(self) -> AsyncIterator[Template]:
+        """Every template assigned to your account, page after page."""
+        async for template in self._walk(LIST):
+            yield template
+
+    @iterator
+    async def iter_all(self) -> AsyncIterator[Template]:
+        """Every template available to your account, page after page."""
+        async for template in self._walk(LIST_ALL):
+            yield template
+
+    @operation
+    async def get(self, template_id: str) -> Template:
+        """One template, with its components."""
+        text(template_id, "template_id", 200)
+        template = await self._client.call(GET, _decode_template, path_args=(template_id,))
+        self._remember(template_id, template)
+        return template
+
+    async def _cached(self, template_id: str) -> Template:
+        """The template, fetched once per client (for parameter checks)."""
+        template = self._cache.get(template_id)
+        if template is None:
+            template = await self._client.call(GET, _decode_template, path_args=(template_id,))
+            self._remember(template_id, template)
+        return template
+
+    def _remember(self, template_id: str, template: Template) -> None:
+        self._cache[template_id] = template
+        self._cache.move_to_end(template_id)
+        while len(self._cache) > TEMPLATE_CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    @operation
+    async def create(self, **spec: Unpack[TemplateFields]) -> Template:
+        """Create a template: ``label``, ``category_id``, ``language_id`` (required),
+        ``is_propose`` (default ``False``; ``True`` submits it to WhatsApp at once), ``header``,
+        ``body``, ``footer``, ``buttons``, ``otp``, ``add_security_recommendation``,
+        ``code_expiration_minutes``.
+
+        ``header``, ``body``, ``buttons`` and ``otp`` take the SDK's spec structs
+        (``TemplateHeaderSpec``, ...) or dicts in the reference's wire shape, sent as given.
+        """
+        return await self._client.call(CREATE, _decode_template, body=_encode_spec(spec))
+
+    @operation
+    async def update(self, template_id: str, **spec: Unpack[TemplateFields]) -> Template:
+        """Replace a template's definition; the keywords are those of ``create``."""
+        text(template_id, "template_id", 200)
+        self._cache.pop(template_id, None)
+        return await self._client.call(
+            UPDATE, _decode_template, path_args=(template_id,), body=_encode_spec(spec)
+        )
+
+    @operation
+    async def propose(self, template_id: str) -> None:
+        """Submit a template to WhatsApp for approval."""
+        text(template_id, "template_id", 200)
+        await self._client.request(PROPOSE, path_args=(template_id,))
+
+    @operation
+    async def categories(self) -> builtins.list[TemplateCategory]:
+        """Template categories (``UTILITY``, ``MARKETING``, ``AUTHENTICATION``)."""
+        return (await self._client.call(CATEGORIES, _decode_categories)).data
+
+    @operation
+    async def languages(self) -> builtins.list[TemplateLanguage]:
+        """Languages a template may be written in."""
+        return (await self._client.call(LANGUAGES, _decode_languages)).data

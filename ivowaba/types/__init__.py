@@ -1,0 +1,1 @@
+"""The msgspec structs of the wire: outbound messages, resources, notifications."""
