@@ -98,27 +98,68 @@ if TYPE_CHECKING:
         TemplateOtpSpec,
     )
 
-_ERRORS = (
-    "APIConnectionError APIStatusError APITimeoutError AuthenticationError BadRequestError "
-    "ConfigError IvowabaError NotFoundError PermissionDeniedError RateLimitError "
-    "ResponseDecodeError SandboxUnsupportedError ServerError UnprocessableEntityError "
-    "ValidationError WebhookAuthError WebhookError WebhookParseError"
-).split()
-_CONTACTS = (
-    "ContactAddress ContactCard ContactCheck ContactEmail ContactName ContactOrg ContactPhone "
-    "ContactUrl"
-).split()
-_MESSAGES = (
-    "ContactsMessage FlowMessage InteractiveHeader ListMessage ListRow ListSection "
-    "LocationMessage MediaMessage MediaObject OutboundMessage ProductItem ProductListMessage "
-    "ProductMessage ProductSection ReplyButton ReplyButtonsMessage TemplateComponent "
-    "TemplateMessage TemplateParameter TextMessage"
-).split()
-_RESOURCES = "BusinessProfile Country Media Page Pagination SentMessage Webhook".split()
-_TEMPLATES = (
-    "Template TemplateBodySpec TemplateButtonSpec TemplateCategory TemplateHeaderSpec "
-    "TemplateLanguage TemplateOtpSpec"
-).split()
+_ERRORS = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "IvowabaError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "SandboxUnsupportedError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "WebhookAuthError",
+    "WebhookError",
+    "WebhookParseError",
+]
+_CONTACTS = [
+    "ContactAddress",
+    "ContactCard",
+    "ContactCheck",
+    "ContactEmail",
+    "ContactName",
+    "ContactOrg",
+    "ContactPhone",
+    "ContactUrl",
+]
+_MESSAGES = [
+    "ContactsMessage",
+    "FlowMessage",
+    "InteractiveHeader",
+    "ListMessage",
+    "ListRow",
+    "ListSection",
+    "LocationMessage",
+    "MediaMessage",
+    "MediaObject",
+    "OutboundMessage",
+    "ProductItem",
+    "ProductListMessage",
+    "ProductMessage",
+    "ProductSection",
+    "ReplyButton",
+    "ReplyButtonsMessage",
+    "TemplateComponent",
+    "TemplateMessage",
+    "TemplateParameter",
+    "TextMessage",
+]
+_RESOURCES = ["BusinessProfile", "Country", "Media", "Page", "Pagination", "SentMessage", "Webhook"]
+_TEMPLATES = [
+    "Template",
+    "TemplateBodySpec",
+    "TemplateButtonSpec",
+    "TemplateCategory",
+    "TemplateHeaderSpec",
+    "TemplateLanguage",
+    "TemplateOtpSpec",
+]
 
 #: Where each public name lives.
 _LAZY: dict[str, str] = {

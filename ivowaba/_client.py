@@ -311,7 +311,7 @@ class AsyncClient:
                 data=data,
                 params=params,
                 headers=headers,
-                timeout=None if self._own_session else self._client_timeout,
+                timeout=self._client_timeout,
             ) as response:
                 raw = await response.read()
                 status = response.status
@@ -335,7 +335,7 @@ class AsyncClient:
                 method,
                 url,
                 headers=headers,
-                timeout=None if self._own_session else self._client_timeout,
+                timeout=self._client_timeout,
             )
             if debug:
                 _log(method, url, response.status, attempt, started)

@@ -38,7 +38,9 @@ def resolve_timeout(timeout: float | Timeout | None) -> Timeout:
     if isinstance(timeout, Timeout):
         return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ConfigError(f"timeout must be a positive number of seconds or a Timeout, got {timeout!r}")
+        raise ConfigError(
+            f"timeout must be a positive number of seconds or a Timeout, got {timeout!r}"
+        )
     return Timeout(total=float(timeout), connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT))
 
 
@@ -56,7 +58,9 @@ def resolve_base_url(base_url: str | None) -> str:
     url = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}")
+        raise ConfigError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+        )
     return url.rstrip("/")
 
 

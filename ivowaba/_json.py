@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -15,7 +15,7 @@ encode = encoder.encode
 decode_any: Callable[[bytes], Any] = msgspec.json.Decoder().decode
 
 
-@lru_cache(maxsize=None)
+@cache
 def decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     """The cached decoder of ``type_``."""
     return msgspec.json.Decoder(type_)

@@ -184,5 +184,7 @@ def check(message: Any) -> None:
     """Raise ``ValidationError`` if ``message`` breaks one of WhatsApp's rules."""
     rule = _CHECKS.get(type(message))
     if rule is None:
-        raise ValidationError("message", f"not an outbound message struct: {type(message).__name__}")
+        raise ValidationError(
+            "message", f"not an outbound message struct: {type(message).__name__}"
+        )
     rule(message)

@@ -44,7 +44,9 @@ def message_from_dict(data: Mapping[str, Any]) -> OutboundMessage:
     message, the media type (``image``, ``document``, ...). The other keys are the wire fields.
     """
     if not isinstance(data, Mapping):
-        raise ValidationError("message", f"must be a message struct or a dict, got {type(data).__name__}")
+        raise ValidationError(
+            "message", f"must be a message struct or a dict, got {type(data).__name__}"
+        )
     kind = data.get("type")
     if kind in _limits.MEDIA_TYPES:
         message: OutboundMessage = v.convert(data, MediaMessage, "message")

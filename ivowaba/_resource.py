@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
 
-from typing_extensions import Concatenate, ParamSpec, Self
+from typing_extensions import ParamSpec, Self
 
 if TYPE_CHECKING:
     from ivowaba._client import AsyncClient
@@ -79,7 +79,8 @@ class operation(Generic[P, R]):
 
 
 class iterator(Generic[P, R]):
-    """Declares a resource async-generator method: ``async for`` on one client, ``for`` on the other."""
+    """Declares a resource async-generator method: ``async for`` on one client, ``for`` on
+    the other."""
 
     def __init__(self, fn: Callable[Concatenate[Any, P], AsyncIterator[R]]) -> None:
         self._fn = fn

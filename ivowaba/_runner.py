@@ -66,7 +66,7 @@ class LoopRunner:
         def main() -> None:
             try:
                 anyio.run(serve, backend="asyncio")
-            except BaseException as exc:  # noqa: BLE001 - surfaced through `failure`
+            except BaseException as exc:
                 failure.append(exc)
                 ready.set()
 

@@ -42,7 +42,11 @@ class Contacts(Resource[Mode]):
         if not batch:
             raise ValidationError("numbers", "at least one number")
         for i, number in enumerate(batch):
-            if not isinstance(number, str) or not number.strip() or not set(number) <= _PHONE_CHARACTERS:
+            if (
+                not isinstance(number, str)
+                or not number.strip()
+                or not set(number) <= _PHONE_CHARACTERS
+            ):
                 raise ValidationError(f"numbers[{i}]", f"{number!r} is not a phone number")
         body = _json.encode(_CheckRequest(contacts=batch))
         answer = await self._client.call(CHECK, _decode_answer, body=body)

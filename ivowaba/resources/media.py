@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import anyio
+
 from ivowaba._client import Endpoint
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba._validation import text
@@ -50,17 +52,17 @@ class MediaResource(Resource[Mode]):
         text(media_id, "media_id", 512)
         target = Path(path)
         async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as response:
-            if target.is_dir():
+            if await anyio.Path(target).is_dir():
                 disposition = response.content_disposition
                 name = disposition.filename if disposition else None
                 target = target / _safe_filename(name, media_id)
             partial = target.with_name(target.name + ".part")
             try:
-                with open(partial, "wb") as file:
+                async with await anyio.open_file(partial, "wb") as file:
                     async for chunk in response.content.iter_chunked(CHUNK_SIZE):
-                        file.write(chunk)
-                os.replace(partial, target)
+                        await file.write(chunk)
+                await anyio.Path(partial).replace(target)
             except BaseException:
-                partial.unlink(missing_ok=True)
+                await anyio.Path(partial).unlink(missing_ok=True)
                 raise
         return target

@@ -139,7 +139,9 @@ class Messages(Resource[Mode]):
         self, to: str, text: str, *, preview_url: bool | None = None
     ) -> SentMessage:
         """Send a text message (at most 4096 characters)."""
-        return await self._deliver(TextMessage(wa_id=self._to(to), text=text, preview_url=preview_url))
+        return await self._deliver(
+            TextMessage(wa_id=self._to(to), text=text, preview_url=preview_url)
+        )
 
     @operation
     async def send_template(
@@ -170,16 +172,25 @@ class Messages(Resource[Mode]):
         wa_id = self._to(to)
         if components is not None:
             if header is not None or body or buttons:
-                raise ValidationError("components", "pass components or header/body/buttons, not both")
-            parts = [v.convert(c, TemplateComponent, f"components[{i}]") for i, c in enumerate(components)]
+                raise ValidationError(
+                    "components", "pass components or header/body/buttons, not both"
+                )
+            parts = [
+                v.convert(c, TemplateComponent, f"components[{i}]")
+                for i, c in enumerate(components)
+            ]
         else:
             parts = []
             if body:
                 params = [_parameter(p, f"body[{i}]") for i, p in enumerate(body)]
                 parts.append(TemplateComponent(type="body", parameters=params))
             if header is not None:
-                parts.append(TemplateComponent(type="header", parameters=[_parameter(header, "header")]))
-            parts.extend(v.convert(b, TemplateComponent, f"buttons[{i}]") for i, b in enumerate(buttons))
+                parts.append(
+                    TemplateComponent(type="header", parameters=[_parameter(header, "header")])
+                )
+            parts.extend(
+                v.convert(b, TemplateComponent, f"buttons[{i}]") for i, b in enumerate(buttons)
+            )
             if not parts:
                 parts.append(TemplateComponent(type="body"))
         message = TemplateMessage(wa_id=wa_id, template_id=template_id, components=parts)
@@ -270,7 +281,11 @@ class Messages(Resource[Mode]):
         """Send a static location."""
         return await self._deliver(
             LocationMessage(
-                wa_id=self._to(to), latitude=latitude, longitude=longitude, name=name, address=address
+                wa_id=self._to(to),
+                latitude=latitude,
+                longitude=longitude,
+                name=name,
+                address=address,
             )
         )
 
@@ -366,7 +381,9 @@ class Messages(Resource[Mode]):
         """Send up to 30 products of a catalog, in up to 10 sections."""
         action = ProductListAction(
             catalog_id=catalog_id,
-            sections=[v.convert(s, ProductSection, f"sections[{i}]") for i, s in enumerate(sections)],
+            sections=[
+                v.convert(s, ProductSection, f"sections[{i}]") for i, s in enumerate(sections)
+            ],
         )
         message = ProductListMessage(
             wa_id=self._to(to), header=header, body=body, footer=footer, action=action
@@ -395,7 +412,9 @@ class Messages(Resource[Mode]):
             flow_id=flow_id,
             flow_cta=flow_cta,
             flow_action=flow_action,
-            flow_action_payload=dict(flow_action_payload) if flow_action_payload is not None else None,
+            flow_action_payload=dict(flow_action_payload)
+            if flow_action_payload is not None
+            else None,
             flow_token=flow_token,
         )
         message = FlowMessage(
@@ -412,4 +431,3 @@ class Messages(Resource[Mode]):
         """Mark a received message as read (the customer sees blue ticks)."""
         v.text(message_id, "message_id", 512)
         await self._client.request(MARK_READ, path_args=(message_id,))
-

@@ -12,10 +12,10 @@ import aiohttp
 import msgspec
 
 from ivowaba import _json
+from ivowaba import _validation as v
 from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
 from ivowaba._resource import Mode, Resource, operation
-from ivowaba import _validation as v
 from ivowaba.types._base import Outbound
 from ivowaba.types.resources import BusinessProfile
 
@@ -114,7 +114,9 @@ def _photo_form(photo: PhotoArg) -> Callable[[], aiohttp.MultipartWriter]:
             raise ValidationError("photo", "the file must be opened in binary mode ('rb')")
         filename = os.path.basename(getattr(photo, "name", "") or "photo.jpg")
     else:
-        raise ValidationError("photo", f"must be bytes, a path or a binary file, got {type(photo).__name__}")
+        raise ValidationError(
+            "photo", f"must be bytes, a path or a binary file, got {type(photo).__name__}"
+        )
     if not content:
         raise ValidationError("photo", "is empty")
     content_type = "image/png" if content.startswith(b"\x89PNG") else "image/jpeg"

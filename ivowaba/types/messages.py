@@ -94,7 +94,8 @@ class TemplateMessage(Outbound):
 
 
 class InteractiveHeader(Outbound):
-    """``{"type": "text", "text": ...}`` or ``{"type": "image"|"video"|"document", "link": ...}``."""
+    """``{"type": "text", "text": ...}``, or ``{"type": "image", "link": ...}`` (also video,
+    document)."""
 
     type: str
     text: str | None = None

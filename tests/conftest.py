@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ivowaba
+from tests import _aioresponses_compat
+from tests._recorder import Recorder
+
+_aioresponses_compat.install()
+
+API_KEY = "sk-test-planted-secret-4f2a9c"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def recorder_server() -> Iterator[Recorder]:
+    server = Recorder()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def recorder(recorder_server: Recorder) -> Iterator[Recorder]:
+    recorder_server.reset()
+    yield recorder_server
+    recorder_server.reset()
+
+
+@pytest.fixture
+async def aclient(recorder: Recorder) -> AsyncIterator[ivowaba.AsyncClient]:
+    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url, max_retries=0) as c:
+        yield c
+
+
+@pytest.fixture
+def client(recorder: Recorder) -> Iterator[ivowaba.Client]:
+    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url, max_retries=0) as c:
+        yield c
+
+
+class Both:
+    """Calls an operation through either client, returning its result."""
+
+    def __init__(self, target: ivowaba.AsyncClient | ivowaba.Client) -> None:
+        self.target = target
+        self.kind = "async" if isinstance(target, ivowaba.AsyncClient) else "sync"
+
+    async def __call__(self, operation: Any) -> Any:
+        result = operation(self.target)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+
+@pytest.fixture(params=["async", "sync"])
+async def both(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Both]:
+    """The same test through ``AsyncClient`` and through ``Client``."""
+    if request.param == "async":
+        async with ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url, max_retries=0) as c:
+            yield Both(c)
+    else:
+        c2 = ivowaba.Client(api_key=API_KEY, base_url=recorder.url, max_retries=0)
+        try:
+            yield Both(c2)
+        finally:
+            c2.close()
+
+
+def wire_examples() -> list[dict[str, Any]]:
+    """The reference's 42 example requests (a copy of the vendor's wire-examples.json)."""
+    return json.loads((FIXTURES / "wire-examples.json").read_text())  # type: ignore[no-any-return]

@@ -1,0 +1,136 @@
+"""The blocking client: threads, running loops, closing, forking, and interpreter exit."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import ivowaba
+from tests._recorder import Recorder
+from tests.conftest import API_KEY
+
+
+def _ivowaba_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("ivowaba")]
+
+
+def test_sixteen_threads_share_one_client(recorder: Recorder) -> None:
+    threads_before = threading.active_count()
+    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+
+    def send(i: int) -> str:
+        return client.messages.send_text("628123456789", f"message {i}").id
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        ids = list(pool.map(send, range(800)))
+    client.close()
+
+    assert len(ids) == 800
+    assert len(set(ids)) == 800
+    assert len(recorder.requests) == 800
+    assert sorted(r.json()["text"] for r in recorder.requests) == sorted(
+        f"message {i}" for i in range(800)
+    )
+    assert threading.active_count() == threads_before
+    assert _ivowaba_threads() == []
+
+
+def test_close_joins_the_thread_and_is_idempotent(recorder: Recorder) -> None:
+    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+    assert len(_ivowaba_threads()) == 1
+    client.countries.list()
+    client.close()
+    client.close()
+    assert _ivowaba_threads() == []
+    with pytest.raises(RuntimeError, match="closed"):
+        client.countries.list()
+
+
+def test_with_block_closes(recorder: Recorder) -> None:
+    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+        assert client.templates.get("60243665e4058d3b4a377bd2").template_name
+    assert _ivowaba_threads() == []
+
+
+def test_a_dropped_client_is_cleaned_up(recorder: Recorder) -> None:
+    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+    client.countries.list()
+    del client
+    gc.collect()
+    for thread in _ivowaba_threads():
+        thread.join(5)
+    assert _ivowaba_threads() == []
+
+
+async def test_works_where_an_event_loop_is_running(recorder: Recorder) -> None:
+    asyncio.get_running_loop()  # as in a notebook cell or an async framework's sync route
+    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+        sent = client.messages.send_text("628123456789", "from inside a running loop")
+    assert sent.id.startswith("wamid.")
+
+
+def test_iterators_are_plain_iterators(recorder: Recorder) -> None:
+    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+        walk = client.templates.iter()
+        assert iter(walk) is walk
+        assert [t.id for t in walk] == ["60243665e4058d3b4a377bd2"]
+
+
+def test_errors_cross_the_thread_unchanged(recorder: Recorder) -> None:
+    recorder.script(404, {"message": "File not found"})
+    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+        with pytest.raises(ivowaba.NotFoundError, match="File not found"):
+            client.media.download("missing")
+        with pytest.raises(ivowaba.ValidationError):
+            client.messages.send_text("not a number", "hi")
+
+
+def test_bad_options_raise_in_the_caller_and_leave_no_thread() -> None:
+    with pytest.raises(ivowaba.ConfigError):
+        ivowaba.Client(api_key=API_KEY, base_url="nope")
+    assert _ivowaba_threads() == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_the_child_of_a_fork_gets_a_fresh_loop(recorder: Recorder) -> None:
+    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+        client.messages.send_text("628123456789", "parent before")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads, on 3.12+
+            pid = os.fork()
+        if pid == 0:  # the child: exit without running the parent's cleanup
+            try:
+                ok = client.messages.send_text("628123456789", "child").id.startswith("wamid.")
+                os._exit(0 if ok else 1)
+            except BaseException:
+                os._exit(2)
+        _, status = os.waitpid(pid, 0)
+        client.messages.send_text("628123456789", "parent after")
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sorted(r.json()["text"] for r in recorder.requests) == [
+        "child",
+        "parent after",
+        "parent before",
+    ]
+
+
+def test_an_unclosed_client_does_not_hang_interpreter_exit(recorder: Recorder) -> None:
+    code = (
+        "import ivowaba\n"
+        f"client = ivowaba.Client(api_key='k', base_url={recorder.url!r})\n"
+        "print(client.messages.send_text('628123456789', 'bye').id)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wamid.")
+    assert result.stderr == ""
