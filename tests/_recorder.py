@@ -190,6 +190,8 @@ class Recorder:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._sent = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._script: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -218,9 +220,19 @@ class Recorder:
         with self._lock:
             self.requests.clear()
             self._script.clear()
+            self.max_in_flight = 0
 
     # serving -------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)  # let concurrent requests overlap, as on a real server
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         with self._lock:
             self.requests.append(

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 
 from ivowaba import _json
 from ivowaba import _validation as v
+from ivowaba._bulk import send_concurrently as _send_concurrently
 from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
 from ivowaba._message_checks import check
-from ivowaba._resource import Mode, Resource, operation
+from ivowaba._outbound import message_from_dict
+from ivowaba._resource import Mode, Resource, iterator, operation
+from ivowaba.types.bulk import BulkResult
 from ivowaba.types.contacts import ContactCard
 from ivowaba.types.messages import (
     ContactsMessage,
@@ -115,15 +118,8 @@ class Messages(Resource[Mode]):
     def _to(self, to: object, field: str = "to") -> str:
         return v.wa_id(to, field=field, default_country_code=self._client.default_country_code)
 
-    @operation
-    async def send(self, message: OutboundMessage | Mapping[str, Any]) -> SentMessage:
-        """Send any outbound message struct (``TextMessage``, ``TemplateMessage``, ...).
-
-        A dict is accepted too when it names its kind in ``"type"`` (see ``message_from_dict``).
-        """
+    async def _send_any(self, message: OutboundMessage | Mapping[str, Any]) -> SentMessage:
         if not isinstance(message, msgspec.Struct):
-            from ivowaba._outbound import message_from_dict
-
             message = message_from_dict(message)
         if type(message) not in ENDPOINTS:
             raise ValidationError("message", f"not an outbound message: {type(message).__name__}")
@@ -131,6 +127,38 @@ class Messages(Resource[Mode]):
         if normalized != message.wa_id:
             message = msgspec.structs.replace(message, wa_id=normalized)
         return await self._deliver(message)
+
+    @operation
+    async def send(self, message: OutboundMessage | Mapping[str, Any]) -> SentMessage:
+        """Send any outbound message struct (``TextMessage``, ``TemplateMessage``, ...).
+
+        A dict is accepted too when it names its kind in ``"type"`` (see
+        ``ivowaba.message_from_dict``).
+        """
+        return await self._send_any(message)
+
+    @iterator
+    def send_many(
+        self,
+        messages: Iterable[OutboundMessage | Mapping[str, Any]]
+        | AsyncIterable[OutboundMessage | Mapping[str, Any]],
+        *,
+        concurrency: int = 32,
+    ) -> AsyncIterator[BulkResult]:
+        """Send many messages, at most ``concurrency`` at a time; yield one ``BulkResult``
+        per input, in the order they finish.
+
+        ``messages`` is read lazily (a generator of a million items keeps memory flat) and
+        may be async. A failed message (bad input, an API error, a lost connection) becomes
+        its result's ``error``; nothing stops the batch but leaving the loop, which cancels
+        the sends in flight. The client's rate limit and retry rules apply to every send.
+
+        ```python
+        async for result in client.messages.send_many(messages, concurrency=64):
+            print(result.index, result.id or result.error)
+        ```
+        """
+        return _send_concurrently(self._send_any, messages, concurrency)
 
     # -- one method per kind -----------------------------------------------------------------
 

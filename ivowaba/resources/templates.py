@@ -140,16 +140,14 @@ class Templates(Resource[Mode]):
             page = (result.pagination.current_page or page or 1) + 1
 
     @iterator
-    async def iter(self) -> AsyncIterator[Template]:
+    def iter(self) -> AsyncIterator[Template]:
         """Every template assigned to your account, page after page."""
-        async for template in self._walk(LIST):
-            yield template
+        return self._walk(LIST)
 
     @iterator
-    async def iter_all(self) -> AsyncIterator[Template]:
+    def iter_all(self) -> AsyncIterator[Template]:
         """Every template available to your account, page after page."""
-        async for template in self._walk(LIST_ALL):
-            yield template
+        return self._walk(LIST_ALL)
 
     @operation
     async def get(self, template_id: str) -> Template:
