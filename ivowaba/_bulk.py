@@ -9,34 +9,63 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import (
-    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
 )
-from typing import Any, TypeVar
+from typing import Any
 
 from ivowaba._errors import ValidationError
 from ivowaba.types.bulk import BulkResult
 from ivowaba.types.resources import SentMessage
 
-T = TypeVar("T")
-
 _DONE: Any = object()
 
 
-async def _numbered(items: Iterable[T] | AsyncIterable[T]) -> AsyncGenerator[tuple[int, T], None]:
-    index = 0
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield index, item
-            index += 1
-    else:
-        for item in items:
-            yield index, item
-            index += 1
+class _Source:
+    """Hands out ``(index, item)`` pairs of the caller's iterable to any number of workers."""
+
+    def __init__(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
+        self._next_index = 0
+        self._items: Iterator[Any] | None = None
+        self._async_items: AsyncIterator[Any] | None = None
+        if isinstance(items, AsyncIterable):
+            self._async_items = aiter(items)
+            self._lock = asyncio.Lock()  # an async iterator must not be advanced twice at once
+        else:
+            self._items = iter(items)
+
+    async def take(self) -> tuple[int, Any] | None:
+        """The next pair, or ``None`` once the iterable is exhausted."""
+        if self._items is not None:
+            try:
+                item = next(self._items)
+            except StopIteration:
+                return None
+        else:
+            assert self._async_items is not None
+            async with self._lock:
+                try:
+                    item = await anext(self._async_items)
+                except StopAsyncIteration:
+                    return None
+                index = self._next_index
+                self._next_index += 1
+                return index, item
+        index = self._next_index
+        self._next_index += 1
+        return index, item
+
+    async def close(self) -> None:
+        aclose = getattr(self._async_items, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
 
 
 async def send_concurrently(
@@ -49,30 +78,25 @@ async def send_concurrently(
         raise ValidationError("concurrency", f"must be an integer >= 1, got {concurrency!r}")
     if not isinstance(items, (Iterable, AsyncIterable)):
         raise ValidationError("messages", "must be an iterable or an async iterable of messages")
-    source = _numbered(items)
-    take = asyncio.Lock()  # an async generator must not be advanced by two workers at once
+    source = _Source(items)
     # A slot is taken before reading an item and given back once its result was consumed:
     # sends in flight plus results waiting for the caller never exceed `concurrency`.
     slots = asyncio.Semaphore(concurrency)
     results: asyncio.Queue[BulkResult] = asyncio.Queue()
-    exhausted = False
 
     async def worker() -> None:
-        nonlocal exhausted
         try:
-            while not exhausted:
+            while True:
                 await slots.acquire()
-                async with take:
-                    try:
-                        index, item = await source.__anext__()
-                    except StopAsyncIteration:
-                        exhausted = True
-                        slots.release()
-                        return
-                    except Exception as error:  # the caller's iterator itself failed
-                        exhausted = True
-                        results.put_nowait(BulkResult(index=-1, message=None, error=error))
-                        return
+                try:
+                    taken = await source.take()
+                except Exception as error:  # the caller's iterable itself failed
+                    results.put_nowait(BulkResult(index=-1, message=None, error=error))
+                    return
+                if taken is None:
+                    slots.release()
+                    return
+                index, item = taken
                 try:
                     sent = await send(item)
                 except Exception as error:
@@ -99,4 +123,4 @@ async def send_concurrently(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        await source.aclose()
+        await source.close()
