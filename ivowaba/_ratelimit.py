@@ -44,3 +44,7 @@ class SlidingWindowLimiter:
                 if wait > 0:
                     await asyncio.sleep(wait)
             starts.append(time.monotonic())
+
+    def _forget_loop(self) -> None:
+        """After a fork: the lock belonged to the parent's loop."""
+        self._lock = None
