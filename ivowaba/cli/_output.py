@@ -1,0 +1,57 @@
+"""How the command prints: readable lines for people, ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+import msgspec
+
+
+def to_plain(value: Any) -> Any:
+    """Structs, dataclasses and paths as JSON-ready builtins."""
+    return msgspec.to_builtins(value, builtin_types=(bytes,), str_keys=True, enc_hook=str)
+
+
+def emit(value: Any, *, as_json: bool, human: str | None = None, out: TextIO | None = None) -> None:
+    """Print ``value`` as JSON, or ``human`` (default: a readable rendering of ``value``)."""
+    stream = out or sys.stdout
+    if as_json:
+        stream.write(msgspec.json.encode(to_plain(value)).decode() + "\n")
+    else:
+        stream.write((human if human is not None else render(value)) + "\n")
+    stream.flush()
+
+
+def render(value: Any, indent: int = 0) -> str:
+    """A plain-text rendering: one ``key: value`` per line, lists as indented items."""
+    plain = to_plain(value)
+    lines: list[str] = []
+    _render(plain, indent, lines)
+    return "\n".join(lines)
+
+
+def _render(value: Any, indent: int, lines: list[str]) -> None:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{key}:")
+                _render(item, indent + 1, lines)
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                lines.append(f"{pad}-")
+                _render(item, indent + 1, lines)
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    else:
+        lines.append(f"{pad}{_scalar(value)}")
+
+
+def _scalar(value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return "-"
+    return str(value)

@@ -1,0 +1,84 @@
+"""What a webhook endpoint answers, whichever server runs it (aiohttp or ASGI)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ivowaba._errors import ConfigError, WebhookParseError
+from ivowaba.webhooks._auth import verify_basic_auth
+from ivowaba.webhooks._dispatcher import Dispatcher
+from ivowaba.webhooks._parse import parse
+
+logger = logging.getLogger("ivowaba.webhooks")
+
+#: The largest body accepted by default: 1 MiB, far above any notification (a few kB).
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    text: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+OK = Reply(200, "ok\n")
+NOT_ALLOWED = Reply(405, "POST a notification here\n", (("Allow", "POST"),))
+UNAUTHORIZED = Reply(
+    401,
+    "wrong or missing credentials\n",
+    (("WWW-Authenticate", 'Basic realm="ivowaba webhook", charset="UTF-8"'),),
+)
+NOT_A_NOTIFICATION = Reply(400, "the body is not a notification\n")
+HANDLER_FAILED = Reply(500, "a handler failed; deliver again later\n")
+
+
+class Receiver:
+    """Checks a delivery step by step (method, credentials, size, body) and dispatches it."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        username: str | None,
+        password: str | None,
+        max_body: int,
+    ) -> None:
+        if (username is None) != (password is None):
+            raise ConfigError("give both username and password, or neither")
+        if max_body < 1:
+            raise ConfigError("max_body must be a positive number of bytes")
+        self.dispatcher = dispatcher
+        self.max_body = max_body
+        self._credentials = (username, password) if username is not None else None
+        self.too_large = Reply(413, f"the body is larger than {max_body} bytes\n")
+
+    def check_method(self, method: str) -> Reply | None:
+        return None if method.upper() == "POST" else NOT_ALLOWED
+
+    def check_auth(self, authorization: str | None) -> Reply | None:
+        if self._credentials is None:
+            return None
+        username, password = self._credentials
+        assert password is not None
+        return None if verify_basic_auth(authorization, username, password) else UNAUTHORIZED
+
+    def check_length(self, content_length: int | None) -> Reply | None:
+        return (
+            self.too_large
+            if content_length is not None and content_length > self.max_body
+            else None
+        )
+
+    async def handle(self, body: bytes) -> Reply:
+        try:
+            notification = parse(body)
+        except WebhookParseError as exc:
+            logger.info("webhook body rejected: %s", exc)
+            return NOT_A_NOTIFICATION
+        try:
+            await self.dispatcher.dispatch(notification)
+        except Exception:
+            return HANDLER_FAILED  # the dispatcher logged it
+        return OK
