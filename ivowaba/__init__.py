@@ -182,8 +182,14 @@ __all__ = ["__version__", *_LAZY, "testing", "webhooks"]
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is not None:
+        import msgspec
+
         value = getattr(importlib.import_module(module), name)
-        if isinstance(value, type) and value.__module__.startswith("ivowaba."):
+        if (
+            isinstance(value, type)
+            and value.__module__.startswith("ivowaba.")
+            and not issubclass(value, msgspec.Struct)  # msgspec resolves annotations by module
+        ):
             value.__module__ = "ivowaba"  # tracebacks and reprs say ivowaba.X, never a private path
         globals()[name] = value
         return value

@@ -84,6 +84,12 @@ def _interactive(body: str | None, footer: str | None, *, body_required: bool = 
     v.text(footer, "footer", _limits.INTERACTIVE_FOOTER_MAX, required=False)
 
 
+def _section_title(title: str | None, where: str, several: bool) -> None:
+    if several and title is None:
+        raise ValidationError(f"{where}.title", "required when there are several sections")
+    v.text(title, f"{where}.title", _limits.SECTION_TITLE_MAX, required=several)
+
+
 def _reply_buttons(m: ReplyButtonsMessage) -> None:
     _header(m.header)
     _interactive(m.body, m.footer)
@@ -106,7 +112,7 @@ def _list(m: ListMessage) -> None:
     rows = 0
     for i, section in enumerate(action.sections):
         where = f"action.sections[{i}]"
-        v.text(section.title, f"{where}.title", _limits.SECTION_TITLE_MAX, required=several)
+        _section_title(section.title, where, several)
         if not section.rows:
             raise ValidationError(f"{where}.rows", "at least one row")
         for j, row in enumerate(section.rows):
@@ -123,7 +129,15 @@ def _list(m: ListMessage) -> None:
         raise ValidationError(
             "action.sections[].rows", f"at most {_limits.LIST_ROWS_MAX} rows in all (got {rows})"
         )
-    v.unique([r.id for s in action.sections for r in s.rows], "action.sections[].rows[].id")
+    seen: set[str] = set()
+    for i, section in enumerate(action.sections):
+        for j, row in enumerate(section.rows):
+            if row.id in seen:
+                raise ValidationError(
+                    f"action.sections[{i}].rows[{j}].id",
+                    f"must be unique ({row.id!r} appears twice)",
+                )
+            seen.add(row.id)
 
 
 def _product(m: ProductMessage) -> None:
@@ -142,7 +156,7 @@ def _product_list(m: ProductListMessage) -> None:
     items = 0
     for i, section in enumerate(action.sections):
         where = f"action.sections[{i}]"
-        v.text(section.title, f"{where}.title", _limits.SECTION_TITLE_MAX, required=several)
+        _section_title(section.title, where, several)
         if not section.product_items:
             raise ValidationError(f"{where}.product_items", "at least one product")
         items += len(section.product_items)

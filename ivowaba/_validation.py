@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sized
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -28,8 +29,10 @@ def wa_id(value: object, *, field: str = "to", default_country_code: str | None 
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a phone number string, got {type(value).__name__}")
     digits = value.translate(_PHONE_PUNCTUATION)
-    if digits.startswith("00"):
+    if digits.startswith("00"):  # the international call prefix: a country code follows
         digits = digits[2:]
+        if digits.startswith("0"):
+            raise ValidationError(field, f"{value!r}: no country code starts with 0")
     elif digits.startswith("0"):
         if default_country_code is None:
             raise ValidationError(
@@ -69,16 +72,20 @@ def count(value: Sized, field: str, low: int, high: int) -> None:
 
 
 def unique(values: Collection[str], field: str) -> None:
+    """No value twice; ``field`` holds ``[]`` where the index of the repeat goes."""
     seen: set[str] = set()
-    for value in values:
+    for index, value in enumerate(values):
         if value in seen:
-            raise ValidationError(field, f"must be unique ({value!r} appears twice)")
+            where = field.replace("[]", f"[{index}]", 1)
+            raise ValidationError(where, f"must be unique ({value!r} appears twice)")
         seen.add(value)
 
 
 def http_url(value: object, field: str) -> None:
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise ValidationError(field, f"must be an http(s) URL, got {value!r}")
+    """``value`` is an absolute http(s) URL with a host."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError(field, f"must be an http(s) URL with a host, got {value!r}")
 
 
 def coordinate(value: object, field: str, bounds: tuple[float, float]) -> None:

@@ -75,6 +75,9 @@ def test_sliding_window_limiter_rejects_a_zero_rate() -> None:
 
 def test_public_names_load_lazily_and_say_ivowaba() -> None:
     assert "AsyncClient" in dir(ivowaba)
-    assert ivowaba.TextMessage.__module__ == "ivowaba"
+    assert ivowaba.AsyncClient.__module__ == "ivowaba"
+    assert ivowaba.NotFoundError.__module__ == "ivowaba"
+    # structs keep their module: msgspec resolves their annotations there
+    assert ivowaba.TextMessage.__module__ == "ivowaba.types.messages"
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         ivowaba.Nope  # noqa: B018

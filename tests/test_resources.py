@@ -41,9 +41,16 @@ def template(template_id: str) -> dict[str, Any]:
 def page(number: int, total_pages: int, ids: list[str]) -> dict[str, Any]:
     return {
         "data": [template(i) for i in ids],
-        "meta": {"pagination": {"total": 5, "count": len(ids), "per_page": 2,
-                                "current_page": number, "total_pages": total_pages,
-                                "links": {}}},
+        "meta": {
+            "pagination": {
+                "total": 5,
+                "count": len(ids),
+                "per_page": 2,
+                "current_page": number,
+                "total_pages": total_pages,
+                "links": {},
+            }
+        },
     }
 
 
@@ -84,9 +91,7 @@ async def test_iter_walks_every_page(both: Both, recorder: Recorder, name: str, 
 async def mocked(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Both, aioresponses]]:
     """A client of either kind whose requests are answered by aioresponses."""
     with aioresponses() as m:
-        options: dict[str, Any] = dict(
-            api_key=API_KEY, base_url="https://waba.test", max_retries=0
-        )
+        options: dict[str, Any] = dict(api_key=API_KEY, base_url="https://waba.test", max_retries=0)
         if request.param == "async":
             async with ivowaba.AsyncClient(**options) as c:
                 yield Both(c), m
@@ -172,8 +177,12 @@ async def test_iter_without_pagination_reads_one_page(both: Both, recorder: Reco
     ],
 )
 async def test_list_one_page(
-    both: Both, recorder: Recorder, name: str, page_arg: int | None, path: str,
-    query: dict[str, str]
+    both: Both,
+    recorder: Recorder,
+    name: str,
+    page_arg: int | None,
+    path: str,
+    query: dict[str, str],
 ) -> None:
     recorder.script(200, THREE_PAGES[1])
     result = await both(lambda c: getattr(c.templates, name)(page=page_arg))
@@ -193,12 +202,6 @@ async def test_list_rejects_a_bad_page(both: Both, recorder: Recorder, bad: Any)
     assert recorder.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG ivowaba/resources/templates.py _page_query(): 'page == 1' is tested before the "
-    "bool check, so page=True (True == 1) silently asks for the first page instead of raising "
-    "ValidationError('page') as page=False does",
-)
 async def test_list_rejects_page_true(both: Both, recorder: Recorder) -> None:
     with pytest.raises(ivowaba.ValidationError):
         await both(lambda c: c.templates.list(page=True))
@@ -210,8 +213,14 @@ async def test_list_rejects_page_true(both: Both, recorder: Recorder) -> None:
 
 
 async def test_download(both: Both, recorder: Recorder) -> None:
-    recorder.script(200, raw=PNG, headers={
-        "Content-Type": "image/png", "Content-Disposition": 'attachment; filename="logo.png"'})
+    recorder.script(
+        200,
+        raw=PNG,
+        headers={
+            "Content-Type": "image/png",
+            "Content-Disposition": 'attachment; filename="logo.png"',
+        },
+    )
     media = await both(lambda c: c.media.download("f043afd0-f0ae"))
     assert isinstance(media, Media)
     assert media.content == PNG
@@ -262,8 +271,14 @@ async def test_download_to_a_str_path(both: Both, recorder: Recorder, tmp_path: 
 
 
 async def test_download_into_a_directory(both: Both, recorder: Recorder, tmp_path: Path) -> None:
-    recorder.script(200, raw=PNG, headers={
-        "Content-Type": "image/png", "Content-Disposition": 'attachment; filename="logo.png"'})
+    recorder.script(
+        200,
+        raw=PNG,
+        headers={
+            "Content-Type": "image/png",
+            "Content-Disposition": 'attachment; filename="logo.png"',
+        },
+    )
     result = await both(lambda c: c.media.download_to("m1", tmp_path))
     assert result == tmp_path / "logo.png"
     assert result.read_bytes() == PNG
@@ -275,9 +290,14 @@ async def test_download_into_a_directory_strips_path_parts(
 ) -> None:
     inside = tmp_path / "inside"
     inside.mkdir()
-    recorder.script(200, raw=b"x", headers={
-        "Content-Type": "image/png",
-        "Content-Disposition": 'attachment; filename="../../evil.png"'})
+    recorder.script(
+        200,
+        raw=b"x",
+        headers={
+            "Content-Type": "image/png",
+            "Content-Disposition": 'attachment; filename="../../evil.png"',
+        },
+    )
     result = await both(lambda c: c.media.download_to("m1", inside))
     assert result == inside / "evil.png"
     assert listing(tmp_path) == ["inside"]
@@ -293,12 +313,6 @@ async def test_download_into_a_directory_without_a_filename(
     assert result.read_bytes() == b"x"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG ivowaba/resources/media.py _safe_filename(): the fallback name (the media id, "
-    "used when the server names no file) is not sanitised, so download_to('../escape', "
-    "directory) writes directory/../escape, outside the directory; expected a file inside it",
-)
 async def test_download_into_a_directory_keeps_a_bad_media_id_inside(
     both: Both, recorder: Recorder, tmp_path: Path
 ) -> None:
@@ -507,7 +521,9 @@ async def test_contacts_check_accepts_a_single_string(both: Both, recorder: Reco
     result = await both(lambda c: c.contacts.check("+628954218621"))
     assert recorder.requests[0].json() == {"contacts": ["+628954218621"]}
     assert (recorder.requests[0].method, recorder.requests[0].path) == (
-        "POST", "/api/v1/contacts/check")
+        "POST",
+        "/api/v1/contacts/check",
+    )
     assert all(isinstance(r, ContactCheck) for r in result)
     assert result[0] == ContactCheck(input="+628954218621", status="valid", wa_id="628954218621")
     assert result[0].is_valid
@@ -524,8 +540,12 @@ async def test_contacts_check_accepts_any_iterable(both: Both, recorder: Recorde
 
 @pytest.mark.parametrize(
     ("numbers", "field"),
-    [([], "numbers"), (["+628954218621", "call me"], "numbers[1]"), ([""], "numbers[0]"),
-     ([628954218621], "numbers[0]")],
+    [
+        ([], "numbers"),
+        (["+628954218621", "call me"], "numbers[1]"),
+        ([""], "numbers[0]"),
+        ([628954218621], "numbers[0]"),
+    ],
 )
 async def test_contacts_check_rejects(
     both: Both, recorder: Recorder, numbers: list[Any], field: str
@@ -550,13 +570,18 @@ async def test_update_business_profile_needs_a_field(both: Both, recorder: Recor
 async def test_update_business_profile_sends_only_what_is_given(
     both: Both, recorder: Recorder
 ) -> None:
-    result = await both(lambda c: c.settings.update_business_profile(
-        email="hello@example.com", websites=("https://a.example", "https://b.example")))
+    result = await both(
+        lambda c: c.settings.update_business_profile(
+            email="hello@example.com", websites=("https://a.example", "https://b.example")
+        )
+    )
     assert result is None
     request = recorder.requests[0]
     assert (request.method, request.path) == ("POST", "/api/v1/settings/business-profile")
     assert request.json() == {
-        "email": "hello@example.com", "websites": ["https://a.example", "https://b.example"]}
+        "email": "hello@example.com",
+        "websites": ["https://a.example", "https://b.example"],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,8 +604,20 @@ async def test_update_business_profile_sends_only_what_is_given(
         (lambda c: c.settings.get_business_profile(), {"meta": {}}),
         (lambda c: c.webhooks.list(), {"data": [{"name": "no id"}]}),
     ],
-    ids=["send-foo", "send-empty", "send-no-id", "send-list", "countries", "template",
-         "templates-page", "contacts", "about", "photo", "business-profile", "webhooks"],
+    ids=[
+        "send-foo",
+        "send-empty",
+        "send-no-id",
+        "send-list",
+        "countries",
+        "template",
+        "templates-page",
+        "contacts",
+        "about",
+        "photo",
+        "business-profile",
+        "webhooks",
+    ],
 )
 async def test_undocumented_answer_is_a_decode_error(
     both: Both, recorder: Recorder, op: Any, answer: Any
@@ -617,12 +654,28 @@ async def test_non_json_2xx_is_a_decode_error(both: Both, recorder: Recorder, ra
 # ---------------------------------------------------------------------------------------------
 # webhooks.pull_pending
 
-STATUS = {"statuses": [{"id": "gBEGkYiEB1VXAglK1ZEqA1YKPrU", "recipient_id": "628123456789",
-                        "status": "delivered", "timestamp": "1518694708", "type": "message"}]}
+STATUS = {
+    "statuses": [
+        {
+            "id": "gBEGkYiEB1VXAglK1ZEqA1YKPrU",
+            "recipient_id": "628123456789",
+            "status": "delivered",
+            "timestamp": "1518694708",
+            "type": "message",
+        }
+    ]
+}
 TEXT = {
     "contacts": [{"profile": {"name": "Agus"}, "wa_id": "628123456789"}],
-    "messages": [{"from": "628123456789", "id": "ABGGFlA5FpafAgo6EhgKqmTNA",
-                  "timestamp": "1518694235", "text": {"body": "Halo"}, "type": "text"}],
+    "messages": [
+        {
+            "from": "628123456789",
+            "id": "ABGGFlA5FpafAgo6EhgKqmTNA",
+            "timestamp": "1518694235",
+            "text": {"body": "Halo"},
+            "type": "text",
+        }
+    ],
 }
 
 
@@ -635,12 +688,16 @@ async def test_pull_pending(both: Both, recorder: Recorder, answer: Any) -> None
     recorder.script(200, answer)
     notifications = await both(lambda c: c.webhooks.pull_pending("6098c0f34dae5677e2636a5c"))
     assert queries(recorder) == [
-        ("GET", "/api/v1/webhooks/6098c0f34dae5677e2636a5c/pull-pending-notifications", {})]
+        ("GET", "/api/v1/webhooks/6098c0f34dae5677e2636a5c/pull-pending-notifications", {})
+    ]
     assert len(notifications) == 2
     assert all(isinstance(n, Notification) for n in notifications)
     status = notifications[0].statuses[0]
     assert (status.id, status.status, status.recipient_id) == (
-        "gBEGkYiEB1VXAglK1ZEqA1YKPrU", "delivered", "628123456789")
+        "gBEGkYiEB1VXAglK1ZEqA1YKPrU",
+        "delivered",
+        "628123456789",
+    )
     message = notifications[1].messages[0]
     assert message.id == "ABGGFlA5FpafAgo6EhgKqmTNA"
     assert message.from_ == "628123456789"
@@ -654,8 +711,9 @@ async def test_pull_pending_nothing(both: Both, recorder: Recorder, answer: Any)
 
 
 @pytest.mark.parametrize(
-    "answer", [{"data": "x"}, [{"nothing": "here"}], 42], ids=["data-str", "not-notification",
-                                                              "number"]
+    "answer",
+    [{"data": "x"}, [{"nothing": "here"}], 42],
+    ids=["data-str", "not-notification", "number"],
 )
 async def test_pull_pending_garbage(both: Both, recorder: Recorder, answer: Any) -> None:
     recorder.script(200, answer)

@@ -41,14 +41,21 @@ NEW_PROJECT: dict[str, Any] = {
     "category_id": "UTILITY",
     "language_id": "id",
     "components": [
-        {"type": "HEADER", "format": "TEXT", "text": "Notifikasi Akun {{1}}",
-         "parameters": {"{{1}}": None}},
+        {
+            "type": "HEADER",
+            "format": "TEXT",
+            "text": "Notifikasi Akun {{1}}",
+            "parameters": {"{{1}}": None},
+        },
         {"type": "BODY", "text": BODY, "parameters": {"{{1}}": None}},
         {"type": "FOOTER", "text": "Ivosights", "parameters": []},
-        {"type": "BUTTONS", "buttons": [
-            {"type": "URL", "text": "Website", "url": "https://ivosights.com"},
-            {"type": "PHONE_NUMBER", "text": "Bantuan", "phone_number": "+622122902218"},
-        ]},
+        {
+            "type": "BUTTONS",
+            "buttons": [
+                {"type": "URL", "text": "Website", "url": "https://ivosights.com"},
+                {"type": "PHONE_NUMBER", "text": "Bantuan", "phone_number": "+622122902218"},
+            ],
+        },
     ],
     "histories": [],
     "created_at": "2021-05-10T05:13:23.843000Z",
@@ -93,10 +100,13 @@ DYNAMIC_URL = variant(
     {"type": "HEADER", "format": "TEXT", "text": "Notifikasi akun {{1}}"},
     {"type": "BODY", "text": BODY},
     {"type": "FOOTER", "text": "Ivosights"},
-    {"type": "BUTTONS", "buttons": [
-        {"type": "URL", "text": "Klik sekarang", "url": "https://test.com/{{1}}"},
-        {"type": "PHONE_NUMBER", "text": "Call us", "phone_number": "+6285128567890"},
-    ]},
+    {
+        "type": "BUTTONS",
+        "buttons": [
+            {"type": "URL", "text": "Klik sekarang", "url": "https://test.com/{{1}}"},
+            {"type": "PHONE_NUMBER", "text": "Call us", "phone_number": "+6285128567890"},
+        ],
+    },
 )
 # "Create template: With Media Header"
 MEDIA_HEADER = variant(
@@ -106,9 +116,7 @@ MEDIA_HEADER = variant(
     {"type": "BODY", "text": BODY},
     {"type": "FOOTER", "text": "Ivosights"},
 )
-NO_PLACEHOLDERS = variant(
-    NEW_PROJECT, "no-placeholders", {"type": "BODY", "text": "Terima kasih."}
-)
+NO_PLACEHOLDERS = variant(NEW_PROJECT, "no-placeholders", {"type": "BODY", "text": "Terima kasih."})
 
 
 def template(data: dict[str, Any]) -> Template:
@@ -149,8 +157,9 @@ def test_parameter_counts_from_a_listing_page() -> None:
 
 @pytest.mark.parametrize("media", ["IMAGE", "VIDEO", "DOCUMENT", "LOCATION", "image"])
 def test_a_media_header_takes_one_parameter(media: str) -> None:
-    data = variant(NEW_PROJECT, "m", {"type": "HEADER", "format": media}, {"type": "BODY",
-                                                                          "text": "Hi"})
+    data = variant(
+        NEW_PROJECT, "m", {"type": "HEADER", "format": media}, {"type": "BODY", "text": "Hi"}
+    )
     assert template(data).parameter_counts() == {"header": 1, "body": 0, "url_buttons": 0}
 
 
@@ -178,12 +187,15 @@ def test_parameter_counts_edge_shapes() -> None:
         "lower",
         {"type": "header", "text": "Hi {{1}}"},  # no format: a text header
         {"type": "body", "text": "{{1}} {{2}}"},
-        {"type": "buttons", "buttons": [
-            {"type": "url", "text": "A", "url": "https://a.test/{{1}}"},
-            {"type": "URL", "text": "B", "url": "https://b.test/static"},
-            {"type": "URL", "text": "C", "url": "https://c.test/{{1}}"},
-            {"type": "QUICK_REPLY", "text": "D"},
-        ]},
+        {
+            "type": "buttons",
+            "buttons": [
+                {"type": "url", "text": "A", "url": "https://a.test/{{1}}"},
+                {"type": "URL", "text": "B", "url": "https://b.test/static"},
+                {"type": "URL", "text": "C", "url": "https://c.test/{{1}}"},
+                {"type": "QUICK_REPLY", "text": "D"},
+            ],
+        },
     )
     assert template(lower).parameter_counts() == {"header": 1, "body": 2, "url_buttons": 2}
     empty = variant(NEW_PROJECT, "empty")
@@ -209,8 +221,12 @@ def test_given_counts() -> None:
         {"type": "header", "parameters": [{"type": "image", "image": {"link": IMAGE}}]},
         {"type": "button", "sub_type": "url", "index": 0, "parameters": text_params("x")},
         {"type": "button", "sub_type": "URL", "index": 1, "parameters": text_params("y")},
-        {"type": "button", "sub_type": "quick_reply", "index": 2,
-         "parameters": [{"type": "payload", "payload": "p"}]},
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": 2,
+            "parameters": [{"type": "payload", "payload": "p"}],
+        },
     )
     assert given_counts(given) == {"header": 1, "body": 2, "url_buttons": 2}
     assert given_counts(components({"type": "body"})) == {"header": 0, "body": 0, "url_buttons": 0}
@@ -220,16 +236,52 @@ def test_given_counts() -> None:
     ("data", "parts", "field", "expected", "got"),
     [
         (NEW_PROJECT, [{"type": "body", "parameters": text_params("a")}], "header", 1, 0),
-        (NEW_PROJECT, [{"type": "body", "parameters": text_params("a", "b")},
-                       {"type": "header", "parameters": text_params("h")}], "body", 1, 2),
-        (ISSUE_RESOLVE, [{"type": "body", "parameters": text_params("a")},
-                         {"type": "header", "parameters": text_params("h")}], "header", 0, 1),
-        (NEW_PROJECT, [{"type": "body", "parameters": text_params("a")},
-                       {"type": "header", "parameters": text_params("h")},
-                       {"type": "button", "sub_type": "url", "index": "0",
-                        "parameters": text_params("test")}], "buttons", 0, 1),
-        (DYNAMIC_URL, [{"type": "body", "parameters": text_params("a")},
-                       {"type": "header", "parameters": text_params("h")}], "buttons", 1, 0),
+        (
+            NEW_PROJECT,
+            [
+                {"type": "body", "parameters": text_params("a", "b")},
+                {"type": "header", "parameters": text_params("h")},
+            ],
+            "body",
+            1,
+            2,
+        ),
+        (
+            ISSUE_RESOLVE,
+            [
+                {"type": "body", "parameters": text_params("a")},
+                {"type": "header", "parameters": text_params("h")},
+            ],
+            "header",
+            0,
+            1,
+        ),
+        (
+            NEW_PROJECT,
+            [
+                {"type": "body", "parameters": text_params("a")},
+                {"type": "header", "parameters": text_params("h")},
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": "0",
+                    "parameters": text_params("test"),
+                },
+            ],
+            "buttons",
+            0,
+            1,
+        ),
+        (
+            DYNAMIC_URL,
+            [
+                {"type": "body", "parameters": text_params("a")},
+                {"type": "header", "parameters": text_params("h")},
+            ],
+            "buttons",
+            1,
+            0,
+        ),
     ],
     ids=["header-missing", "body-extra", "header-unexpected", "static-url-param", "url-missing"],
 )
@@ -275,8 +327,11 @@ async def checking(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncI
 
 async def test_matching_parameters_are_sent(both: Both, recorder: Recorder) -> None:
     recorder.script(200, NEW_PROJECT)
-    result = await both(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], header="PT. IVOSIGHTS", body=["Agus Santoso"], check=True))
+    result = await both(
+        lambda c: c.messages.send_template(
+            TO, NEW_PROJECT["id"], header="PT. IVOSIGHTS", body=["Agus Santoso"], check=True
+        )
+    )
     assert result.id
     assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
     assert recorder.requests[1].json() == {  # the reference's "With Header & Body" example
@@ -292,19 +347,28 @@ async def test_matching_parameters_are_sent(both: Both, recorder: Recorder) -> N
 async def test_the_template_is_fetched_once(both: Both, recorder: Recorder) -> None:
     recorder.script(200, NEW_PROJECT)
     for name in ("Agus", "Budi", "Citra"):
-        await both(lambda c, name=name: c.messages.send_template(
-            TO, NEW_PROJECT["id"], header="PT", body=[name], check=True))
+        await both(
+            lambda c, name=name: c.messages.send_template(
+                TO, NEW_PROJECT["id"], header="PT", body=[name], check=True
+            )
+        )
     assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND, SEND, SEND]
     assert [r.json()["components"][0]["parameters"][0]["text"] for r in recorder.requests[1:]] == [
-        "Agus", "Budi", "Citra"]
+        "Agus",
+        "Budi",
+        "Citra",
+    ]
 
 
 async def test_a_rejected_send_still_caches(both: Both, recorder: Recorder) -> None:
     recorder.script(200, NEW_PROJECT)
     with pytest.raises(ivowaba.ValidationError):
         await both(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], check=True))
-    await both(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True))
+    await both(
+        lambda c: c.messages.send_template(
+            TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
+        )
+    )
     assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
 
 
@@ -312,14 +376,24 @@ async def test_each_template_is_fetched_once(both: Both, recorder: Recorder) -> 
     for round_ in range(2):
         if round_ == 0:
             recorder.script(200, NEW_PROJECT)  # scripted answers go to the next request
-        await both(lambda c: c.messages.send_template(
-            TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True))
+        await both(
+            lambda c: c.messages.send_template(
+                TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
+            )
+        )
         if round_ == 0:
             recorder.script(200, ISSUE_RESOLVE)
-        await both(lambda c: c.messages.send_template(
-            TO, ISSUE_RESOLVE["id"], body=["#21"], check=True))
+        await both(
+            lambda c: c.messages.send_template(TO, ISSUE_RESOLVE["id"], body=["#21"], check=True)
+        )
     assert paths(recorder) == [
-        get(NEW_PROJECT["id"]), SEND, get(ISSUE_RESOLVE["id"]), SEND, SEND, SEND]
+        get(NEW_PROJECT["id"]),
+        SEND,
+        get(ISSUE_RESOLVE["id"]),
+        SEND,
+        SEND,
+        SEND,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -332,16 +406,46 @@ async def test_each_template_is_fetched_once(both: Both, recorder: Recorder) -> 
         (ISSUE_RESOLVE, {"header": "PT", "body": ["#21"]}, "header", 0, 1),
         (NO_PLACEHOLDERS, {"body": ["surplus"]}, "body", 0, 1),
         # the reference's own "With Button component" example, against its static-URL template
-        (NEW_PROJECT, {"header": "PT", "body": ["Agus"], "buttons": [
-            {"type": "button", "index": "0", "sub_type": "url",
-             "parameters": [{"type": "text", "text": "test"}]}]}, "buttons", 0, 1),
+        (
+            NEW_PROJECT,
+            {
+                "header": "PT",
+                "body": ["Agus"],
+                "buttons": [
+                    {
+                        "type": "button",
+                        "index": "0",
+                        "sub_type": "url",
+                        "parameters": [{"type": "text", "text": "test"}],
+                    }
+                ],
+            },
+            "buttons",
+            0,
+            1,
+        ),
         (DYNAMIC_URL, {"header": "PT", "body": ["Agus"]}, "buttons", 1, 0),
         (MEDIA_HEADER, {"body": ["Agus"]}, "header", 1, 0),
-        (NEW_PROJECT, {"components": [{"type": "body", "parameters": text_params("a")}]},
-         "header", 1, 0),
+        (
+            NEW_PROJECT,
+            {"components": [{"type": "body", "parameters": text_params("a")}]},
+            "header",
+            1,
+            0,
+        ),
     ],
-    ids=["no-header", "no-body", "body-extra", "nothing", "unexpected-header", "unexpected-body",
-         "static-url-button", "missing-url-button", "missing-media-header", "raw-components"],
+    ids=[
+        "no-header",
+        "no-body",
+        "body-extra",
+        "nothing",
+        "unexpected-header",
+        "unexpected-body",
+        "static-url-button",
+        "missing-url-button",
+        "missing-media-header",
+        "raw-components",
+    ],
 )
 async def test_mismatch_raises_before_any_send(
     both: Both,
@@ -365,22 +469,57 @@ async def test_mismatch_raises_before_any_send(
     ("data", "kwargs"),
     [
         (MEDIA_HEADER, {"header": {"type": "image", "image": {"link": IMAGE}}, "body": ["Agus"]}),
-        (MEDIA_HEADER, {"header": TemplateParameter(type="document", document=msgspec.convert(
-            {"link": IMAGE, "filename": "a.pdf"}, MediaObject)),
-            "body": [TemplateParameter(type="text", text="Agus")]}),
-        (DYNAMIC_URL, {"header": "PT", "body": [{"type": "text", "text": "Agus"}], "buttons": [
-            {"type": "button", "sub_type": "url", "index": 0,
-             "parameters": [{"type": "text", "text": "john-doe"}]}]}),
-        (DYNAMIC_URL, {"components": [
-            {"type": "header", "parameters": text_params("PT")},
-            {"type": "body", "parameters": text_params("Agus")},
-            {"type": "button", "sub_type": "url", "index": "0",
-             "parameters": text_params("john-doe")}]}),
+        (
+            MEDIA_HEADER,
+            {
+                "header": TemplateParameter(
+                    type="document",
+                    document=msgspec.convert({"link": IMAGE, "filename": "a.pdf"}, MediaObject),
+                ),
+                "body": [TemplateParameter(type="text", text="Agus")],
+            },
+        ),
+        (
+            DYNAMIC_URL,
+            {
+                "header": "PT",
+                "body": [{"type": "text", "text": "Agus"}],
+                "buttons": [
+                    {
+                        "type": "button",
+                        "sub_type": "url",
+                        "index": 0,
+                        "parameters": [{"type": "text", "text": "john-doe"}],
+                    }
+                ],
+            },
+        ),
+        (
+            DYNAMIC_URL,
+            {
+                "components": [
+                    {"type": "header", "parameters": text_params("PT")},
+                    {"type": "body", "parameters": text_params("Agus")},
+                    {
+                        "type": "button",
+                        "sub_type": "url",
+                        "index": "0",
+                        "parameters": text_params("john-doe"),
+                    },
+                ]
+            },
+        ),
         (NO_PLACEHOLDERS, {}),
         (ISSUE_RESOLVE, {"body": ["#21"]}),
     ],
-    ids=["image-header", "document-header-structs", "dynamic-url", "raw-components",
-         "no-placeholders", "body-only"],
+    ids=[
+        "image-header",
+        "document-header-structs",
+        "dynamic-url",
+        "raw-components",
+        "no-placeholders",
+        "body-only",
+    ],
 )
 async def test_matching_shapes_pass(
     both: Both, recorder: Recorder, data: dict[str, Any], kwargs: dict[str, Any]
@@ -397,23 +536,24 @@ async def test_client_wide_switch(checking: Both, recorder: Recorder) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
         await checking(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["Agus"]))
     assert info.value.field == "header"
-    await checking(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], header="PT", body=["Agus"]))
+    await checking(
+        lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], header="PT", body=["Agus"])
+    )
     assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
 
 
 async def test_client_wide_switch_can_be_turned_off_per_call(
     checking: Both, recorder: Recorder
 ) -> None:
-    await checking(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], body=["too", "many"], check=False))
+    await checking(
+        lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["too", "many"], check=False)
+    )
     assert paths(recorder) == [SEND]
 
 
 async def test_no_check_by_default(both: Both, recorder: Recorder) -> None:
     await both(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["too", "many"]))
-    await both(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], body=["x"], check=False))
+    await both(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["x"], check=False))
     assert paths(recorder) == [SEND, SEND]
 
 
@@ -421,34 +561,53 @@ async def test_templates_get_fills_the_cache(both: Both, recorder: Recorder) -> 
     recorder.script(200, NEW_PROJECT)
     shown = await both(lambda c: c.templates.get(NEW_PROJECT["id"]))
     assert shown.parameter_counts() == {"header": 1, "body": 1, "url_buttons": 0}
-    await both(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True))
+    await both(
+        lambda c: c.messages.send_template(
+            TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
+        )
+    )
     assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
 
 
-async def test_templates_update_forgets_the_cached_template(
-    both: Both, recorder: Recorder
-) -> None:
+async def test_templates_update_forgets_the_cached_template(both: Both, recorder: Recorder) -> None:
     recorder.script(200, NEW_PROJECT)
-    await both(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True))
-    two_params = variant(NEW_PROJECT, NEW_PROJECT["id"],
-                         {"type": "BODY", "text": "Halo {{1}} dari {{2}}"})
+    await both(
+        lambda c: c.messages.send_template(
+            TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
+        )
+    )
+    two_params = variant(
+        NEW_PROJECT, NEW_PROJECT["id"], {"type": "BODY", "text": "Halo {{1}} dari {{2}}"}
+    )
     recorder.script(200, two_params)  # the PUT's answer
     recorder.script(200, two_params)  # the next fetch
-    await both(lambda c: c.templates.update(
-        NEW_PROJECT["id"], label="x", category_id="UTILITY", language_id="id",
-        body={"text": "Halo {{1}} dari {{2}}", "examples": ["A", "B"]}))
+    await both(
+        lambda c: c.templates.update(
+            NEW_PROJECT["id"],
+            label="x",
+            category_id="UTILITY",
+            language_id="id",
+            body={"text": "Halo {{1}} dari {{2}}", "examples": ["A", "B"]},
+        )
+    )
     with pytest.raises(ivowaba.ValidationError) as info:
-        await both(lambda c: c.messages.send_template(
-            TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True))
+        await both(
+            lambda c: c.messages.send_template(
+                TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
+            )
+        )
     assert info.value.field == "header"  # the new template has no header
-    await both(lambda c: c.messages.send_template(
-        TO, NEW_PROJECT["id"], body=["Agus", "Ivosights"], check=True))
+    await both(
+        lambda c: c.messages.send_template(
+            TO, NEW_PROJECT["id"], body=["Agus", "Ivosights"], check=True
+        )
+    )
     assert paths(recorder) == [
-        get(NEW_PROJECT["id"]), SEND,
+        get(NEW_PROJECT["id"]),
+        SEND,
         ("PUT", TEMPLATE_PATH.format(NEW_PROJECT["id"])),
-        get(NEW_PROJECT["id"]), SEND,
+        get(NEW_PROJECT["id"]),
+        SEND,
     ]
 
 
@@ -464,27 +623,26 @@ async def test_unknown_template_is_not_sent_nor_cached(both: Both, recorder: Rec
 
 async def test_bad_recipient_fails_before_the_fetch(both: Both, recorder: Recorder) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
-        await both(lambda c: c.messages.send_template(
-            "not a number", NEW_PROJECT["id"], body=["a"], check=True))
+        await both(
+            lambda c: c.messages.send_template(
+                "not a number", NEW_PROJECT["id"], body=["a"], check=True
+            )
+        )
     assert info.value.field == "to"
     assert recorder.requests == []
 
 
 async def test_bad_nested_argument_fails_before_the_fetch(both: Both, recorder: Recorder) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
-        await both(lambda c: c.messages.send_template(
-            TO, NEW_PROJECT["id"], body=[{"type": "text", "txt": "a"}], check=True))
+        await both(
+            lambda c: c.messages.send_template(
+                TO, NEW_PROJECT["id"], body=[{"type": "text", "txt": "a"}], check=True
+            )
+        )
     assert info.value.field == "body[0]"
     assert recorder.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG ivowaba/resources/messages.py send_template(): with check=True the template is "
-    "fetched (_cached) before the message is validated (_deliver -> check), so an empty "
-    "template_id makes GET /api/v1/message-templates/ (the listing URL with a trailing slash) "
-    "before the ValidationError; expected ValidationError('template_id') and no request",
-)
 async def test_empty_template_id_fails_before_the_fetch(both: Both, recorder: Recorder) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(lambda c: c.messages.send_template(TO, "", check=True))
@@ -492,19 +650,20 @@ async def test_empty_template_id_fails_before_the_fetch(both: Both, recorder: Re
     assert recorder.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG ivowaba/resources/messages.py send_template(): with check=True the template is "
-    "fetched before the message checks of _message_checks._template run, so a button component "
-    "without sub_type/index costs a GET before its ValidationError; expected no request",
-)
 async def test_invalid_button_component_fails_before_the_fetch(
     both: Both, recorder: Recorder
 ) -> None:
     recorder.script(200, DYNAMIC_URL)
     with pytest.raises(ivowaba.ValidationError) as info:
-        await both(lambda c: c.messages.send_template(
-            TO, DYNAMIC_URL["id"], header="PT", body=["Agus"], check=True,
-            buttons=[{"type": "button", "parameters": text_params("john")}]))
+        await both(
+            lambda c: c.messages.send_template(
+                TO,
+                DYNAMIC_URL["id"],
+                header="PT",
+                body=["Agus"],
+                check=True,
+                buttons=[{"type": "button", "parameters": text_params("john")}],
+            )
+        )
     assert info.value.field == "components[2]"
     assert recorder.requests == []

@@ -19,8 +19,13 @@ CHUNK_SIZE = 64 * 1024
 
 
 def _safe_filename(name: str | None, fallback: str) -> str:
-    base = os.path.basename(name or "") if name else ""
-    return base if base not in ("", ".", "..") else fallback
+    """A bare file name: no directory part, never ``.`` or ``..``, whatever the server or the
+    media id say."""
+    for candidate in (name, fallback):
+        base = os.path.basename((candidate or "").replace("\\", "/"))
+        if base not in ("", ".", ".."):
+            return base
+    return "media"
 
 
 class MediaResource(Resource[Mode]):

@@ -12,7 +12,7 @@ from ivowaba import _validation as v
 from ivowaba._bulk import send_concurrently as _send_concurrently
 from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
-from ivowaba._message_checks import check
+from ivowaba._message_checks import check as _check_message
 from ivowaba._outbound import message_from_dict
 from ivowaba._resource import Mode, Resource, iterator, operation
 from ivowaba.types.bulk import BulkResult
@@ -110,7 +110,7 @@ class Messages(Resource[Mode]):
     # -- the one way out ---------------------------------------------------------------------
 
     async def _deliver(self, message: OutboundMessage) -> SentMessage:
-        check(message)
+        _check_message(message)
         return await self._client.call(
             ENDPOINTS[type(message)], _decode_sent, body=_json.encode(message)
         )
@@ -223,6 +223,7 @@ class Messages(Resource[Mode]):
                 parts.append(TemplateComponent(type="body"))
         message = TemplateMessage(wa_id=wa_id, template_id=template_id, components=parts)
         if check if check is not None else self._client.check_templates:
+            _check_message(message)  # bad input fails before the template is fetched
             from ivowaba._template_check import check_parameters
 
             template = await self._client.templates._cached(template_id)

@@ -69,10 +69,12 @@ def _decode_page(body: bytes) -> Page[Template]:
 
 
 def _page_query(page: int | None) -> dict[str, str] | None:
-    if page is None or page == 1:
-        return None  # the first page is asked for with no query at all, as the reference does
+    if page is None:
+        return None
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise ValidationError("page", f"must be an integer >= 1, got {page!r}")
+    if page == 1:
+        return None  # the first page is asked for with no query at all, as the reference does
     return {"page": str(page)}
 
 
