@@ -309,9 +309,11 @@ class Emulator:
         drop: bool = False,
         processed: bool = False,
         times: int = 1,
+        every: int = 1,
         method: str | None = None,
     ) -> None:
-        """Script the next ``times`` answers to ``target`` instead of the real ones.
+        """Script the next ``times`` answers to ``target`` instead of the real ones
+        (with ``every=n``: to every n-th request to it only).
 
         ``target`` is an operation (``"messages.send_text"``), an endpoint
         (``"send-text-message"``), a path or path glob (``"/api/v1/media/*"``), or ``"*"``.
@@ -338,6 +340,7 @@ class Emulator:
                 drop=drop,
                 processed=processed,
                 times=times,
+                every=every,
             )
         )
 

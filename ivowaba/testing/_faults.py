@@ -32,6 +32,7 @@ class Fault:
     - ``drop``: close the connection without any answer.
     - ``processed``: handle the request first (a send is accepted and recorded), then answer
       as scripted: the request arrived, but the client cannot know it.
+    - ``every``: apply to every n-th matching request only (``every=20``: 1 in 20).
     """
 
     target: str
@@ -44,6 +45,8 @@ class Fault:
     drop: bool = False
     processed: bool = False
     times: int = 1
+    every: int = 1
+    seen: int = 0
 
     def matches(self, method: str, path: str, names: tuple[str, ...]) -> bool:
         if self.method is not None and self.method.upper() != method:
@@ -99,8 +102,8 @@ class Faults:
         self._lock = threading.Lock()
 
     def add(self, fault: Fault) -> None:
-        if fault.times < 1:
-            raise ValueError("times must be at least 1")
+        if fault.times < 1 or fault.every < 1:
+            raise ValueError("times and every must be at least 1")
         with self._lock:
             self._faults.append(fault)
 
@@ -111,6 +114,9 @@ class Faults:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path, names):
+                    fault.seen += 1
+                    if fault.seen % fault.every:
+                        continue
                     fault.times -= 1
                     if fault.times == 0:
                         self._faults.remove(fault)
