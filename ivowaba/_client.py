@@ -35,6 +35,8 @@ from ivowaba._resource import Async
 from ivowaba._version import __version__
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ivowaba.resources.contacts import Contacts
     from ivowaba.resources.countries import Countries
     from ivowaba.resources.media import MediaResource
@@ -108,27 +110,27 @@ class AsyncClient:
         self,
         api_key: str | None = None,
         *,
-        base_url: str | None = None,
-        sandbox: bool = False,
-        timeout: float | _config.Timeout | None = None,
-        max_retries: int = _config.DEFAULT_MAX_RETRIES,
-        rate_limit: int | None = None,
-        rate_limiter: RateLimiter | None = None,
-        max_connections: int = _config.DEFAULT_MAX_CONNECTIONS,
-        default_country_code: str | None = None,
-        check_templates: bool = False,
         session: aiohttp.ClientSession | None = None,
+        **options: Unpack[_config.ClientOptions],
     ) -> None:
         setup_from_env()
+        _config.check_option_names("AsyncClient", dict(options))
         api_key = _config.resolve_api_key(api_key)
-        self.base_url = _config.resolve_base_url(base_url)
-        self.sandbox = bool(sandbox)
-        self.timeout = _config.resolve_timeout(timeout)
-        self.max_retries = _config.resolve_positive_int("max_retries", max_retries, allow_zero=True)
-        self.max_connections = _config.resolve_positive_int("max_connections", max_connections)
-        self.default_country_code = _config.resolve_country_code(default_country_code)
-        self.check_templates = bool(check_templates)
-        rate = _config.resolve_positive_int("rate_limit", rate_limit)
+        self.base_url = _config.resolve_base_url(options.get("base_url"))
+        self.sandbox = bool(options.get("sandbox", False))
+        self.timeout = _config.resolve_timeout(options.get("timeout"))
+        self.max_retries = _config.resolve_positive_int(
+            "max_retries", options.get("max_retries", _config.DEFAULT_MAX_RETRIES), allow_zero=True
+        )
+        self.max_connections = _config.resolve_positive_int(
+            "max_connections", options.get("max_connections", _config.DEFAULT_MAX_CONNECTIONS)
+        )
+        self.default_country_code = _config.resolve_country_code(
+            options.get("default_country_code")
+        )
+        self.check_templates = bool(options.get("check_templates", False))
+        rate = _config.resolve_positive_int("rate_limit", options.get("rate_limit"))
+        rate_limiter = options.get("rate_limiter")
         if rate_limiter is not None and rate is not None:
             raise ConfigError("pass rate_limit or rate_limiter, not both")
         self.rate_limiter: RateLimiter | None = rate_limiter or (

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from ivowaba._errors import ConfigError
+
+if TYPE_CHECKING:
+    from ivowaba._ratelimit import RateLimiter
 
 DEFAULT_BASE_URL = "https://waba.ivosights.com"
 DEFAULT_TIMEOUT = 30.0
@@ -30,6 +34,27 @@ class Timeout:
     total: float | None = DEFAULT_TIMEOUT
     connect: float | None = DEFAULT_CONNECT_TIMEOUT
     read: float | None = None
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keywords both clients take besides ``api_key`` (see ``AsyncClient``)."""
+
+    base_url: str | None
+    sandbox: bool
+    timeout: float | Timeout | None
+    max_retries: int
+    rate_limit: int | None
+    rate_limiter: RateLimiter | None
+    max_connections: int
+    default_country_code: str | None
+    check_templates: bool
+
+
+def check_option_names(owner: str, options: dict[str, object]) -> None:
+    """Refuse a misspelt keyword the way Python does for an ordinary signature."""
+    for name in options:
+        if name not in ClientOptions.__optional_keys__:
+            raise TypeError(f"{owner}() got an unexpected keyword argument {name!r}")
 
 
 def resolve_timeout(timeout: float | Timeout | None) -> Timeout:

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from ivowaba import _config
 from ivowaba._client import AsyncClient
-from ivowaba._ratelimit import RateLimiter
 from ivowaba._resource import Blocking, Resource
 from ivowaba._runner import LoopRunner
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ivowaba.resources.contacts import Contacts
     from ivowaba.resources.countries import Countries
     from ivowaba.resources.media import MediaResource
@@ -31,7 +32,9 @@ _RESOURCES = ("contacts", "countries", "media", "messages", "settings", "templat
 class Client:
     """The blocking IVOWBA client: the same operations as ``AsyncClient``, without ``await``.
 
-    It takes the same keywords as ``AsyncClient`` (but ``session``). One background thread
+    It takes the same keywords as ``AsyncClient`` (but ``session``): ``base_url``,
+    ``sandbox``, ``timeout``, ``max_retries``, ``rate_limit``, ``rate_limiter``,
+    ``max_connections``, ``default_country_code``, ``check_templates``. One background thread
     runs its event loop; the client is safe to share between threads and works where an event
     loop is already running (a notebook, an async framework's sync route).
 
@@ -50,30 +53,9 @@ class Client:
     webhooks: Webhooks[Blocking]
 
     def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        sandbox: bool = False,
-        timeout: float | _config.Timeout | None = None,
-        max_retries: int = _config.DEFAULT_MAX_RETRIES,
-        rate_limit: int | None = None,
-        rate_limiter: RateLimiter | None = None,
-        max_connections: int = _config.DEFAULT_MAX_CONNECTIONS,
-        default_country_code: str | None = None,
-        check_templates: bool = False,
+        self, api_key: str | None = None, **options: Unpack[_config.ClientOptions]
     ) -> None:
-        options: dict[str, Any] = dict(
-            base_url=base_url,
-            sandbox=sandbox,
-            timeout=timeout,
-            max_retries=max_retries,
-            rate_limit=rate_limit,
-            rate_limiter=rate_limiter,
-            max_connections=max_connections,
-            default_country_code=default_country_code,
-            check_templates=check_templates,
-        )
+        _config.check_option_names("Client", dict(options))  # `session` is for AsyncClient only
         built: list[AsyncClient] = []
 
         async def enter_loop() -> None:  # also after os.fork(), in the child
@@ -85,7 +67,7 @@ class Client:
                 await built[0].aclose()
 
         async def build() -> AsyncClient:
-            return AsyncClient(api_key, **options)
+            return AsyncClient(api_key, **options)  # built on the loop thread that will use it
 
         self._runner = LoopRunner(on_start=enter_loop, on_stop=leave_loop)
         try:

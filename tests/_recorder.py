@@ -13,37 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
+from ivowaba.testing import _seed
+
 SENT = {"messages": [{"id": "gBEGkYiEB1VXAglK1ZEqA1YKPrU"}]}
 META = {"api_status": "stable", "version": "2.33.3"}
-TEMPLATE = {
-    "id": "60243665e4058d3b4a377bd2",
-    "label": "New Project Setup Notification",
-    "template_name": "new_project_setup_notification",
-    "template_id": 408466377096510,
-    "status": "approved",
-    "category_id": "UTILITY",
-    "language_id": "id",
-    "components": [
-        {
-            "type": "HEADER",
-            "format": "TEXT",
-            "text": "Notifikasi Akun {{1}}",
-            "parameters": {"{{1}}": None},
-        },
-        {"type": "BODY", "text": "Halo {{1}}, Terimakasih.", "parameters": {"{{1}}": None}},
-        {"type": "FOOTER", "text": "Ivosights", "parameters": []},
-        {
-            "type": "BUTTONS",
-            "buttons": [
-                {"type": "URL", "text": "Website", "url": "https://ivosights.com"},
-                {"type": "PHONE_NUMBER", "text": "Bantuan", "phone_number": "+622122902218"},
-            ],
-        },
-    ],
-    "histories": [],
-    "created_at": "2021-05-10T05:13:23.843000Z",
-    "updated_at": "2021-05-10T05:13:23.843000Z",
-}
+TEMPLATE = _seed.templates()[0]  # the reference's "Show template" example
 PAGE = {
     "data": [TEMPLATE],
     "meta": {

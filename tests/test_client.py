@@ -81,3 +81,10 @@ def test_public_names_load_lazily_and_say_ivowaba() -> None:
     assert ivowaba.TextMessage.__module__ == "ivowaba.types.messages"
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         ivowaba.Nope  # noqa: B018
+
+
+def test_a_misspelt_option_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="'base_ur'"):
+        ivowaba.AsyncClient(api_key=API_KEY, base_ur="http://127.0.0.1:1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"Client\(\) got an unexpected keyword argument 'session'"):
+        ivowaba.Client(api_key=API_KEY, session=None)  # type: ignore[call-arg]

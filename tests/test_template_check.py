@@ -16,6 +16,7 @@ import pytest
 
 import ivowaba
 from ivowaba._template_check import check_parameters, given_counts
+from ivowaba.testing import _seed
 from ivowaba.types.messages import MediaObject, TemplateComponent, TemplateParameter
 from ivowaba.types.templates import Template, count_placeholders
 from tests._recorder import Recorder
@@ -28,60 +29,9 @@ SEND_PATH = "/api/v1/messages/send-template-message"
 
 # -- the reference's templates ("Fetch Templates", "Fetch All Templates", "Show template") ---
 
-BODY = (
-    "Halo {{1}}, Terimakasih telah menggunakan layanan Kami.\nAkun WhatsApp Business Anda sudah "
-    "siap untuk digunakan.\nSilahkan login ke halaman dashboard untuk informasi lebih lanjut."
-)
-NEW_PROJECT: dict[str, Any] = {
-    "id": "60243665e4058d3b4a377bd2",
-    "label": "New Project Setup Notification",
-    "template_name": "new_project_setup_notification",
-    "template_id": 408466377096510,
-    "status": "approved",
-    "category_id": "UTILITY",
-    "language_id": "id",
-    "components": [
-        {
-            "type": "HEADER",
-            "format": "TEXT",
-            "text": "Notifikasi Akun {{1}}",
-            "parameters": {"{{1}}": None},
-        },
-        {"type": "BODY", "text": BODY, "parameters": {"{{1}}": None}},
-        {"type": "FOOTER", "text": "Ivosights", "parameters": []},
-        {
-            "type": "BUTTONS",
-            "buttons": [
-                {"type": "URL", "text": "Website", "url": "https://ivosights.com"},
-                {"type": "PHONE_NUMBER", "text": "Bantuan", "phone_number": "+622122902218"},
-            ],
-        },
-    ],
-    "histories": [],
-    "created_at": "2021-05-10T05:13:23.843000Z",
-    "updated_at": "2021-05-10T05:13:23.843000Z",
-}
-ISSUE_RESOLVE: dict[str, Any] = {
-    "id": "60243665e4058d3b4a377bce",
-    "label": "Issue Resolve",
-    "template_name": "issue_resolve",
-    "template_id": 3569517459822920,
-    "status": "approved",
-    "category_id": "ISSUE_RESOLUTION",
-    "language_id": "id",
-    "components": [
-        {
-            "type": "BODY",
-            "text": "Permasalahan {{1}} telah terselesaikan. Jika Anda masih mengalami kendala, "
-            "beri tahu kami melalui whatsapp ini. Kami senang dapat melayani Anda.",
-            "examples": ["Permasalahan #21 telah terselesaikan."],
-            "parameters": {"{{1}}": None},
-        }
-    ],
-    "histories": [],
-    "created_at": "2021-05-10T05:13:23.808000Z",
-    "updated_at": "2021-05-10T05:13:23.808000Z",
-}
+# the reference's own two templates, as the emulator is seeded with them
+NEW_PROJECT, ISSUE_RESOLVE = _seed.templates()
+BODY = NEW_PROJECT["components"][1]["text"]
 
 
 def variant(base: dict[str, Any], template_id: str, *components: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivowaba import WebhookParseError
-from ivowaba.types.contacts import ContactCard
+from ivowaba.types.contacts import (
+    ContactAddress,
+    ContactCard,
+    ContactEmail,
+    ContactIM,
+    ContactName,
+    ContactOrg,
+    ContactPhone,
+    ContactUrl,
+)
 from ivowaba.types.notifications import notification_from_object
 from ivowaba.webhooks import (
     Contact,
@@ -128,7 +137,29 @@ def test_a_shared_contact_is_a_contact_card_that_can_be_sent_on() -> None:
     assert isinstance(card, ContactCard)
     wire = msgspec.to_builtins(card)
     assert wire == json.loads(fixture("ref_contacts"))["messages"][0]["contacts"][0]
-    assert msgspec.convert(wire, ContactCard).name.first_name == "Kerry"
+    assert msgspec.convert(wire, ContactCard) == ContactCard(
+        name=ContactName(formatted_name="Kerry Fisher", first_name="Kerry", last_name="Fisher"),
+        addresses=[
+            ContactAddress(
+                city="Menlo Park",
+                country="United States",
+                country_code="us",
+                state="CA",
+                street="1 Hacker Way",
+                type="WORK",
+                zip="94025",
+            )
+        ],
+        birthday="2012-08-18",
+        emails=[ContactEmail(email="kfish@fb.com", type="WORK")],
+        ims=[ContactIM(service="AIM", user_id="kfish")],
+        org=ContactOrg(company="Facebook"),
+        phones=[
+            ContactPhone(phone="+1 (940) 555-1234", type="CELL"),
+            ContactPhone(phone="+1 (650) 555-1234", type="WORK", wa_id="16505551234"),
+        ],
+        urls=[ContactUrl(url="https://www.facebook.com", type="WORK")],
+    )
 
 
 def test_shared_contacts_ignore_fields_added_tomorrow() -> None:
@@ -384,7 +415,8 @@ def test_unsupported_message_keeps_its_errors() -> None:
 def test_gateway_errors() -> None:
     notification = parse(fixture("wa_gateway_error"))
     assert notification.errors[0].code == 1014
-    assert notification.messages == notification.statuses == []
+    assert notification.messages == []
+    assert notification.statuses == []
 
 
 def test_batch_keeps_order() -> None:
