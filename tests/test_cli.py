@@ -230,3 +230,27 @@ def test_bulk_killed_and_resumed_sends_every_row_once(
             assert seen == 1, f"row {i} sent {seen} times"
     assert summary["failed"] == 0
     assert resumed.returncode == (1 if unknown else 0)
+
+
+def test_the_emulator_command_serves_until_stopped() -> None:
+    process = subprocess.Popen(
+        [*COMMAND, "emulator", "--port", "0", "--api-key", "shell-key"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("IVOWBA emulator on http://127.0.0.1:")
+        base_url = first.split()[-1]
+        assert process.stdout.readline().strip() == f"export IVOWABA_BASE_URL={base_url}"
+        assert process.stdout.readline().strip() == "export IVOWABA_API_KEY=shell-key"
+        code = run(
+            ["send", "text", "628123456789", "hi", "--base-url", base_url, "--api-key", "shell-key"]
+        )
+        assert code == 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode in (0, 130)
