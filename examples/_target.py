@@ -11,11 +11,12 @@ from ivowaba.testing import Emulator
 
 
 @contextlib.contextmanager
-def target() -> Iterator[dict[str, str]]:
-    """Keyword arguments for a client: ``{}`` (from the environment) or the emulator's."""
+def target() -> Iterator[tuple[str | None, str | None]]:
+    """``(api_key, base_url)`` for a client: ``(None, None)`` to take both from the
+    environment, or the emulator's."""
     if os.environ.get("IVOWABA_API_KEY"):
-        yield {}
+        yield None, None
         return
     with Emulator() as emulator:
         print(f"(no IVOWABA_API_KEY: sending to a local emulator at {emulator.base_url})")
-        yield {"api_key": emulator.api_key, "base_url": emulator.base_url}
+        yield emulator.api_key, emulator.base_url

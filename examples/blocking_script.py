@@ -10,8 +10,8 @@ from _target import target
 import ivowaba
 
 
-def main(options: dict[str, str]) -> None:
-    with ivowaba.Client(**options) as client:
+def main(api_key: str | None, base_url: str | None) -> None:
+    with ivowaba.Client(api_key, base_url=base_url) as client:
         for template in client.templates.iter():  # every page
             print(template.template_name, template.status, template.parameter_counts())
         try:
@@ -22,5 +22,5 @@ def main(options: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    with target() as options:
-        main(options)
+    with target() as (api_key, base_url):
+        main(api_key, base_url)

@@ -31,10 +31,10 @@ def campaign(n: int) -> Iterator[ivowaba.TemplateMessage]:
         )
 
 
-async def main(options: dict[str, str]) -> None:
+async def main(api_key: str | None, base_url: str | None) -> None:
     sent = failed = 0
     started = time.monotonic()
-    async with ivowaba.AsyncClient(**options, rate_limit=1_000) as client:
+    async with ivowaba.AsyncClient(api_key, base_url=base_url, rate_limit=1_000) as client:
         async for result in client.messages.send_many(campaign(N), concurrency=64):
             if result.ok:
                 sent += 1
@@ -46,5 +46,5 @@ async def main(options: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    with target() as options:
-        asyncio.run(main(options))
+    with target() as (api_key, base_url):
+        asyncio.run(main(api_key, base_url))

@@ -15,8 +15,8 @@ import ivowaba
 TO = sys.argv[1] if len(sys.argv) > 1 else "+62 812-3456-789"
 
 
-async def main(options: dict[str, str]) -> None:
-    async with ivowaba.AsyncClient(**options) as client:
+async def main(api_key: str | None, base_url: str | None) -> None:
+    async with ivowaba.AsyncClient(api_key, base_url=base_url) as client:
         [check] = await client.contacts.check([TO])
         if not check.is_valid:
             print(f"{TO} is not on WhatsApp")
@@ -36,5 +36,5 @@ async def main(options: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
-    with target() as options:
-        asyncio.run(main(options))
+    with target() as (api_key, base_url):
+        asyncio.run(main(api_key, base_url))

@@ -425,8 +425,16 @@ async def test_a_concurrent_duplicate_runs_the_handler_when_the_first_fails() ->
     assert calls == ["a", "a"]
 
 
+class NetworkStore(MemoryDedupStore):
+    """A store that takes a moment to answer, as a shared one over the network does."""
+
+    async def add(self, key: str) -> bool:
+        await asyncio.sleep(0.01)
+        return await super().add(key)
+
+
 async def test_overlapping_notifications_in_opposite_orders_do_not_deadlock() -> None:
-    dispatcher = Dispatcher()
+    dispatcher = Dispatcher(store=NetworkStore())
     calls: list[str] = []
 
     @dispatcher.on_message()

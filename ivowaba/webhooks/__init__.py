@@ -1,7 +1,7 @@
 """Receive IVOWBA webhooks: typed notifications, routing, de-duplication, recovery.
 
 ```python
-from ivowaba.webhooks import Dispatcher, InboundText, Status, create_app
+from ivowaba.webhooks import Dispatcher, InboundText, Status, asgi_app, create_app
 
 dispatcher = Dispatcher()
 

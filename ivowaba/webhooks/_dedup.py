@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
-#: How many keys the in-memory store keeps at most (about 15 MB at the most).
+#: How many keys the in-memory store keeps at most (about 20 MB when full).
 DEFAULT_MAX_KEYS = 100_000
 #: How long the in-memory store remembers a key, in seconds: a day, far longer than the
 #: gateway keeps retrying a delivery (3 attempts, then it holds it for ``pull_pending``).

@@ -148,7 +148,8 @@ class Dispatcher:
             if items and not claimed:
                 done = True
                 return False
-            fresh = [(key, item) for key, item in items.items() if key in claimed]
+            taken = set(claimed)
+            fresh = [(key, item) for key, item in items.items() if key in taken]
             for key, item in fresh:
                 for route in self._routes_for(item):
                     if not await self._call(route, item, errors):

@@ -22,8 +22,10 @@ def parse(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> Not
 
         notification = parse(await request.read())
         for message in notification.messages:
-            if message.type == "text":
+            if isinstance(message, InboundText):
                 print(message.from_, message.text.body)
+        for status in notification.statuses:
+            print(status.id, status.status)
     """
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         return notification_from_json(body)
