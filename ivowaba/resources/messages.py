@@ -15,6 +15,7 @@ from ivowaba._errors import ValidationError
 from ivowaba._message_checks import check as _check_message
 from ivowaba._outbound import message_from_dict
 from ivowaba._resource import Mode, Resource, iterator, operation
+from ivowaba._template_check import check_parameters
 from ivowaba.types.bulk import BulkResult
 from ivowaba.types.contacts import ContactCard
 from ivowaba.types.messages import (
@@ -109,8 +110,9 @@ class Messages(Resource[Mode]):
 
     # -- the one way out ---------------------------------------------------------------------
 
-    async def _deliver(self, message: OutboundMessage) -> SentMessage:
-        _check_message(message)
+    async def _deliver(self, message: OutboundMessage, *, checked: bool = False) -> SentMessage:
+        if not checked:
+            _check_message(message)
         return await self._client.call(
             ENDPOINTS[type(message)], _decode_sent, body=_json.encode(message)
         )
@@ -222,13 +224,11 @@ class Messages(Resource[Mode]):
             if not parts:
                 parts.append(TemplateComponent(type="body"))
         message = TemplateMessage(wa_id=wa_id, template_id=template_id, components=parts)
+        _check_message(message)  # bad input fails before the template is fetched
         if check if check is not None else self._client.check_templates:
-            _check_message(message)  # bad input fails before the template is fetched
-            from ivowaba._template_check import check_parameters
-
             template = await self._client.templates._cached(template_id)
             check_parameters(template, parts)
-        return await self._deliver(message)
+        return await self._deliver(message, checked=True)
 
     @operation
     async def send_otp(self, to: str, template_id: str, code: str) -> SentMessage:
