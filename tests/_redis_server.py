@@ -38,7 +38,7 @@ def unavailable(reason: str) -> NoReturn:
     """Skip with ``reason``; under CI, fail instead."""
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set: these tests must run there)", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def _free_port() -> int:

@@ -4,12 +4,12 @@ processes sending to the emulator, and one de-duplication shared by two webhook 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import multiprocessing
 import random
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -141,7 +141,7 @@ with ivowaba.Client(api_key={ivowaba_emulator.api_key!r}, base_url={ivowaba_emul
     assert ivowaba_emulator.sent_count == 15
 
 
-# Four processes, one limit: what issue 6 asks of it.
+# Four processes sharing one limit for ten seconds, counted by the emulator.
 RATE = 100
 DURATION = 10.0
 PROCESSES = 4
@@ -154,32 +154,44 @@ def _texts(worker: int, count: int | None = None) -> Iterator[ivowaba.TextMessag
         i += 1
 
 
+class _TimeIsUp(Exception):
+    """The run is over."""
+
+
+class _Until:
+    """The shared limiter, for a run ending at ``stop_at`` (loop time): a request whose slot
+    comes after the end is not sent, however late the event loop notices the end."""
+
+    def __init__(self, limiter: RedisRateLimiter, stop_at: float) -> None:
+        self.limiter, self.stop_at = limiter, stop_at
+
+    async def acquire(self) -> None:
+        await self.limiter.acquire()
+        if asyncio.get_running_loop().time() >= self.stop_at:
+            raise _TimeIsUp
+
+
 async def _send_until_the_end(
     worker: int, redis_url: str, key: str, base_url: str, api_key: str, ready: Any
 ) -> int:
     redis = Redis.from_url(redis_url)
-    limiter = RedisRateLimiter(redis, key, RATE)
     sent = 0
     try:
+        await redis.ping()
+        start_at: float = await asyncio.to_thread(ready, 60)
+        await asyncio.sleep(start_at - time.time())
+        loop = asyncio.get_running_loop()
+        stop_at = loop.time() + (start_at + DURATION - time.time())
+        limiter = _Until(RedisRateLimiter(redis, key, RATE), stop_at)
         async with ivowaba.AsyncClient(
             api_key=api_key, base_url=base_url, rate_limiter=limiter
         ) as client:
-            await redis.ping()
-            start_at: float = await asyncio.to_thread(ready, 60)
-            await asyncio.sleep(start_at - time.time())
-            loop = asyncio.get_running_loop()
-            stop_at = loop.time() + (start_at + DURATION - time.time())
-
-            async def send() -> None:
-                nonlocal sent
-                async for result in client.messages.send_many(_texts(worker), concurrency=16):
-                    if result.error is not None:
-                        raise result.error
-                    sent += 1
-
-            # Leaving the loop at the end cancels the sends still waiting for the limiter.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(send(), stop_at - loop.time())
+            async for result in client.messages.send_many(_texts(worker), concurrency=16):
+                if isinstance(result.error, _TimeIsUp):
+                    break  # leaving the loop cancels the sends still waiting for the limiter
+                if result.error is not None:
+                    raise result.error
+                sent += 1
     finally:
         await redis.aclose()
     return sent
@@ -199,15 +211,22 @@ class _StartSignal:
 
 
 def _process_main(
-    worker: int, redis_url: str, key: str, base_url: str, api_key: str, barrier: Any, start: Any,
+    worker: int,
+    redis_url: str,
+    key: str,
+    base_url: str,
+    api_key: str,
+    barrier: Any,
+    start: Any,
     results: Any,
-) -> None:  # fmt: skip
+) -> None:
     """One of the four: send as fast as the shared limit allows for ``DURATION`` seconds."""
     ready = _StartSignal(barrier, start)
     try:
         sent = asyncio.run(_send_until_the_end(worker, redis_url, key, base_url, api_key, ready))
     except BaseException as exc:
         results.put((worker, 0, repr(exc)))
+        barrier.abort()  # the others, and the test, stop waiting for this one
         raise
     results.put((worker, sent, None))
 
@@ -239,9 +258,12 @@ def test_four_processes_share_one_limit(
     for process in processes:
         process.start()
     try:
-        barrier.wait(120)  # every process is connected and waiting
-        start.value = time.time() + 0.2
-        barrier.wait(10)
+        try:
+            barrier.wait(120)  # every process is connected and waiting
+            start.value = time.time() + 0.2
+            barrier.wait(10)
+        except threading.BrokenBarrierError:
+            pytest.fail(f"a process failed before the start: {results.get(timeout=10)}")
         reports = [results.get(timeout=DURATION + 60) for _ in processes]
         for process in processes:
             process.join(30)
