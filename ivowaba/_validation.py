@@ -28,6 +28,13 @@ def wa_id(value: object, *, field: str = "to", default_country_code: str | None 
     """
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a phone number string, got {type(value).__name__}")
+    if (  # the common case, already a WhatsApp id: nothing to strip or replace
+        value.isascii()
+        and value.isdigit()
+        and value[0] != "0"
+        and _limits.WA_ID_MIN_DIGITS <= len(value) <= _limits.WA_ID_MAX_DIGITS
+    ):
+        return value
     digits = value.translate(_PHONE_PUNCTUATION)
     if digits.startswith("00"):  # the international call prefix: a country code follows
         digits = digits[2:]

@@ -129,3 +129,18 @@ async def test_bad_concurrency(aclient: ivowaba.AsyncClient, concurrency: int) -
     with pytest.raises(ivowaba.ValidationError, match="concurrency"):
         async for _ in aclient.messages.send_many(texts(1), concurrency=concurrency):
             pass
+
+
+def test_a_result_says_whether_it_may_have_been_sent() -> None:
+    from ivowaba.types.bulk import BulkResult
+
+    def result(error: Exception | None) -> BulkResult:
+        return BulkResult(index=0, message=None, id=None if error else "wamid.1", error=error)
+
+    status = ivowaba.ServerError("x", status_code=500, body=None, headers={})
+    assert result(None).sent is True
+    assert result(ivowaba.ValidationError("to", "bad")).sent is False
+    assert result(status).sent is False
+    assert result(ivowaba.APIConnectionError("refused", never_sent=True)).sent is False
+    assert result(ivowaba.APIConnectionError("reset after sending")).sent is None
+    assert result(ivowaba.APITimeoutError("timed out")).sent is None

@@ -210,3 +210,19 @@ def test_error_tree() -> None:
     ):
         assert issubclass(getattr(ivowaba, name), ivowaba.APIStatusError)
     assert ivowaba.RateLimitError.__module__ == "ivowaba"
+
+
+def test_webhook_auth_error_never_shows_the_credentials() -> None:
+    import base64
+
+    from ivowaba.webhooks import require_basic_auth
+
+    good = "Basic " + base64.b64encode(b"ivo:s3cret-pw").decode()
+    require_basic_auth(good, "ivo", "s3cret-pw")  # the right credentials pass
+    wrong = "Basic " + base64.b64encode(b"ivo:guess-pw").decode()
+    for header in (None, wrong, "Bearer x"):
+        with pytest.raises(ivowaba.WebhookAuthError) as caught:
+            require_basic_auth(header, "ivo", "s3cret-pw")
+        assert isinstance(caught.value, ivowaba.WebhookError)
+        assert "s3cret-pw" not in str(caught.value)
+        assert "guess-pw" not in str(caught.value)

@@ -77,15 +77,26 @@ async def test_validation_of_the_emulator_reaches_the_sdk_as_422(against: Both) 
     assert "template_id" in caught.value.errors
 
 
-async def test_the_sandbox_prefix(ivowaba_emulator: Emulator) -> None:
-    async with ivowaba.AsyncClient(
-        api_key=ivowaba_emulator.api_key, base_url=ivowaba_emulator.base_url, sandbox=True
-    ) as client:
-        await client.messages.send_text("628123456789", "sandboxed")
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_the_sandbox_prefix(ivowaba_emulator: Emulator, kind: str) -> None:
+    options = {"api_key": ivowaba_emulator.api_key, "base_url": ivowaba_emulator.base_url}
+    client = (
+        ivowaba.AsyncClient(**options, sandbox=True)
+        if kind == "async"
+        else ivowaba.Client(**options, sandbox=True)
+    )
+    both = Both(client)
+    try:
+        await both(lambda c: c.messages.send_text("628123456789", "sandboxed"))
         media_id = ivowaba_emulator.add_media(b"x", "image/png")
-        assert (await client.media.download(media_id)).content == b"x"
+        assert (await both(lambda c: c.media.download(media_id))).content == b"x"
         with pytest.raises(ivowaba.SandboxUnsupportedError):
-            await client.templates.list()
+            await both(lambda c: c.templates.list())
+    finally:
+        if isinstance(client, ivowaba.AsyncClient):
+            await client.aclose()
+        else:
+            client.close()
     assert ivowaba_emulator.outbox[0].sandbox
     assert [r.path for r in ivowaba_emulator.requests] == [
         "/sandbox/api/v1/messages/send-text-message",

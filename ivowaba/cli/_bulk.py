@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from ivowaba._bulk import send_concurrently
 from ivowaba._client import AsyncClient
-from ivowaba._errors import APIConnectionError, APIStatusError, ValidationError
+from ivowaba._errors import ValidationError
 from ivowaba._template_check import check_parameters
 from ivowaba.types.messages import (
     TemplateComponent,
@@ -273,12 +273,6 @@ class Progress:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def _surely_not_sent(error: Exception) -> bool:
-    if isinstance(error, (ValidationError, APIStatusError)):
-        return True
-    return isinstance(error, APIConnectionError) and error.never_sent
-
-
 @dataclass
 class Plan:
     """What a run will do, worked out before any request."""
@@ -360,9 +354,13 @@ async def run_bulk(args: argparse.Namespace) -> int:
                     writer.write({"row": row, "wa_id": wa_id, "id": result.id})
                 else:
                     failed += 1
-                    sent = False if _surely_not_sent(result.error) else None
                     writer.write(
-                        {"row": row, "wa_id": wa_id, "error": str(result.error), "sent": sent}
+                        {
+                            "row": row,
+                            "wa_id": wa_id,
+                            "error": str(result.error),
+                            "sent": result.sent,
+                        }
                     )
                 progress.update(result.error is None)
         finally:

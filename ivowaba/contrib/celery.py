@@ -40,7 +40,6 @@ from celery.signals import (  # type: ignore[import-untyped, unused-ignore]
     worker_process_shutdown,
 )
 
-from ivowaba._errors import APIConnectionError, APIStatusError, ValidationError
 from ivowaba._sync import Client
 from ivowaba.types.bulk import BulkResult
 
@@ -156,14 +155,11 @@ def row_result(result: BulkResult, start: int = 0) -> RowResult:
     error = result.error
     if error is None:
         return {"index": index, "id": result.id, "error": None, "sent": True}
-    surely_not_sent = isinstance(error, (ValidationError, APIStatusError)) or (
-        isinstance(error, APIConnectionError) and error.never_sent
-    )
     return {
         "index": index,
         "id": None,
         "error": f"{type(error).__name__}: {error}",
-        "sent": False if surely_not_sent else None,
+        "sent": result.sent,
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ivowaba._errors import APIConnectionError, APIStatusError, ValidationError
+
 
 @dataclass(frozen=True, slots=True)
 class BulkResult:
@@ -25,3 +27,17 @@ class BulkResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def sent(self) -> bool | None:
+        """``True``: accepted. ``False``: surely not sent (bad input, an error answer, no
+        connection), so sending it again is safe. ``None``: it may have been (the connection
+        broke after the request left): look before sending it again."""
+        error = self.error
+        if error is None:
+            return True
+        if isinstance(error, (ValidationError, APIStatusError)):
+            return False
+        if isinstance(error, APIConnectionError) and error.never_sent:
+            return False
+        return None

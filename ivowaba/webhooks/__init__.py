@@ -86,7 +86,7 @@ from ivowaba.types.notifications import (
     UnknownMessage,
 )
 from ivowaba.webhooks._asgi import WebhookASGIApp, asgi_app
-from ivowaba.webhooks._auth import verify_basic_auth
+from ivowaba.webhooks._auth import require_basic_auth, verify_basic_auth
 from ivowaba.webhooks._dedup import DedupStore, MemoryDedupStore
 from ivowaba.webhooks._dispatcher import Dispatcher, ReplayResult
 from ivowaba.webhooks._parse import parse
@@ -159,12 +159,14 @@ __all__ = [
     "asgi_app",
     "create_app",
     "parse",
+    "require_basic_auth",
     "verify_basic_auth",
 ]
 
 for _obj in (Dispatcher, ReplayResult, MemoryDedupStore, WebhookASGIApp, parse, asgi_app):
     _obj.__module__ = __name__
 verify_basic_auth.__module__ = __name__
+require_basic_auth.__module__ = __name__
 del _obj
 
 

@@ -1,4 +1,5 @@
-"""``verify_basic_auth``: check a webhook request's HTTP basic credentials in constant time."""
+"""Check a webhook request's HTTP basic credentials in constant time: ``verify_basic_auth``
+answers yes or no, ``require_basic_auth`` raises ``WebhookAuthError``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+
+from ivowaba._errors import WebhookAuthError
 
 
 def verify_basic_auth(authorization_header: str | None, username: str, password: str) -> bool:
@@ -25,6 +28,22 @@ def verify_basic_auth(authorization_header: str | None, username: str, password:
         hashlib.sha256(expected).digest(),
     )
     return given is not None and same
+
+
+def require_basic_auth(authorization_header: str | None, username: str, password: str) -> None:
+    """Raise ``WebhookAuthError`` unless the header carries these credentials (constant time),
+    for a receiver of your own (Django, Flask, ...)::
+
+        try:
+            require_basic_auth(request.headers.get("Authorization"), "ivo", secret)
+        except WebhookAuthError:
+            return HttpResponse(status=401, headers={"WWW-Authenticate": 'Basic realm="webhook"'})
+
+    The error never repeats the credentials it was given or expected.
+    """
+    if not verify_basic_auth(authorization_header, username, password):
+        reason = "no basic credentials" if authorization_header is None else "wrong credentials"
+        raise WebhookAuthError(f"webhook request refused: {reason}")
 
 
 def _credentials(header: str | None) -> bytes | None:
