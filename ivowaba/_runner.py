@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -21,8 +20,6 @@ import anyio
 from anyio.from_thread import BlockingPortal
 
 T = TypeVar("T")
-
-_runners: weakref.WeakSet[LoopRunner] = weakref.WeakSet()
 
 
 class _Call:
@@ -72,13 +69,13 @@ class LoopRunner:
         self._wake_scheduled = False
         self._closed = False
         self._start()
-        _runners.add(self)
 
     def _start(self) -> None:
         self._pid = os.getpid()
         self._queue = deque()
         self._queue_lock = threading.Lock()  # a lock held by a thread lost in a fork stays held
         self._wake_scheduled = False
+        self._running: set[asyncio.Task[None]] = set()
         ready = threading.Event()
         failure: list[BaseException] = []
 
@@ -95,6 +92,9 @@ class LoopRunner:
                     return
                 ready.set()
                 await portal.sleep_until_stopped()
+                self._refuse_queued()
+                if self._running:  # calls already under way finish before the pool closes
+                    await asyncio.gather(*self._running, return_exceptions=True)
                 if self._on_stop is not None:
                     await self._on_stop()
 
@@ -140,6 +140,8 @@ class LoopRunner:
             )
         call = _Call(fn, args, kwargs)
         with self._queue_lock:
+            if self._closed:
+                raise RuntimeError("the client is closed")
             self._queue.append(call)
             wake = not self._wake_scheduled
             self._wake_scheduled = True
@@ -154,13 +156,24 @@ class LoopRunner:
             raise call.error
         return call.result  # type: ignore[no-any-return]
 
+    def _refuse_queued(self) -> None:
+        """At shutdown: calls queued after the last wake-up will never run; say so."""
+        with self._queue_lock:
+            calls = list(self._queue)
+            self._queue.clear()
+        for call in calls:
+            call.error = RuntimeError("the client was closed before this call could run")
+            call.done.release()
+
     def _start_queued(self) -> None:
         with self._queue_lock:
             calls = list(self._queue)
             self._queue.clear()
             self._wake_scheduled = False
         for call in calls:
-            call.task = self._loop.create_task(call.run())
+            task = call.task = self._loop.create_task(call.run())
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     def iterate(
         self, fn: Callable[..., AsyncIterator[T]], /, *args: Any, **kwargs: Any
@@ -190,11 +203,13 @@ class LoopRunner:
                 self.call(close)
 
     def close(self) -> None:
-        """Run ``on_stop`` on the loop, stop it and join the thread. Idempotent."""
+        """Refuse new calls, let those under way finish, run ``on_stop`` on the loop, stop it
+        and join the thread. Idempotent."""
         with self._lock:
             if self._closed:
                 return
-            self._closed = True
+            with self._queue_lock:  # from here on no call is queued
+                self._closed = True
         if self._pid != os.getpid() or not self._thread.is_alive():
             return
         if threading.get_ident() == self._thread.ident:

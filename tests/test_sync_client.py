@@ -134,3 +134,28 @@ def test_an_unclosed_client_does_not_hang_interpreter_exit(recorder: Recorder) -
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("wamid.")
     assert result.stderr == ""
+
+
+def test_closing_while_threads_are_calling_leaves_no_one_waiting(recorder: Recorder) -> None:
+    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+    outcomes: list[str] = []
+
+    def keep_sending() -> None:
+        while True:
+            try:
+                client.messages.send_text("628123456789", "busy")
+            except RuntimeError as error:
+                outcomes.append(str(error))
+                return
+
+    threads = [threading.Thread(target=keep_sending) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    while len(recorder.requests) < 50:
+        threading.Event().wait(0.005)
+    client.close()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(outcomes) == 8
+    assert all("closed" in outcome for outcome in outcomes)
