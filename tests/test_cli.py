@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -254,3 +255,36 @@ def test_the_emulator_command_serves_until_stopped() -> None:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
     assert process.returncode in (0, 130)
+
+
+def test_an_unexpected_error_is_still_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ivowaba.cli import _commands
+
+    async def broken(args: object) -> int:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(_commands, "list_webhooks", broken)
+    code = run(["webhooks", "list", "--base-url", "http://127.0.0.1:9", "--api-key", "k"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "unexpected KeyError" in err
+    logger = logging.getLogger("ivowaba")
+    level = logger.level
+    try:
+        with pytest.raises(KeyError):
+            run(
+                [
+                    "webhooks",
+                    "list",
+                    "--base-url",
+                    "http://127.0.0.1:9",
+                    "--api-key",
+                    "k",
+                    "--debug",
+                ]
+            )
+    finally:
+        logger.setLevel(level)  # --debug switched request logging on for the process

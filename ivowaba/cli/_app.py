@@ -172,3 +172,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"ivowaba: {_one_line(error)}", file=sys.stderr)
         return EXIT_FAILED
+    except Exception as error:  # a bug of ours: still one line, the traceback on request
+        if args.debug:
+            raise
+        print(
+            f"ivowaba: unexpected {type(error).__name__}: {error} (--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
