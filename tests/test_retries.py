@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import AsyncIterator
@@ -185,19 +186,22 @@ async def test_rate_limit_caps_starts_per_second(recorder: Recorder) -> None:
     async with ivowaba.AsyncClient(
         api_key=API_KEY, base_url=recorder.url, rate_limit=3, max_retries=0
     ) as client:
-        import asyncio
-
+        limiter = client.rate_limiter
+        assert limiter is not None
+        allowed = limiter.acquire
         starts: list[float] = []
 
-        async def send(i: int) -> None:
-            await client.messages.send_text("628123456789", f"hi {i}")
+        async def acquire() -> None:  # note when each request is let go
+            await allowed()
             starts.append(time.monotonic())
 
+        limiter.acquire = acquire  # type: ignore[method-assign]
         began = time.monotonic()
-        await asyncio.gather(*(send(i) for i in range(7)))
+        await asyncio.gather(
+            *(client.messages.send_text("628123456789", f"hi {i}") for i in range(7))
+        )
     assert len(recorder.requests) == 7
     # 7 requests at 3 per second: the 7th cannot start before two full windows have passed.
     assert starts[-1] - began >= 2.0
-    starts.sort()
     for i in range(len(starts) - 3):
-        assert starts[i + 3] - starts[i] >= 0.95
+        assert starts[i + 3] - starts[i] >= 0.99  # allowing for the scheduling of this probe
