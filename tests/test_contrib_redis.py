@@ -67,7 +67,7 @@ async def test_a_burst_at_once_then_the_steady_rate(redis: Redis) -> None:
     for _ in range(15):
         await limiter.acquire()
         starts.append(time.monotonic() - started)
-    assert starts[4] < 0.05  # the burst: five at once
+    assert starts[4] < 0.07  # the burst: five at once (without it the fifth waits 80 ms)
     assert starts[-1] >= 10 * 0.020 - 0.005  # then ten more, 20 ms apart
     assert starts[-1] < 0.6
 
@@ -92,13 +92,13 @@ async def test_the_key_lives_only_until_the_bucket_is_full_again(redis: Redis) -
     limiter = RedisRateLimiter(redis, key, 10, burst=3)  # 100 ms per request
     for _ in range(3):
         await limiter.acquire()
-    assert 200 < await redis.pttl(key) <= 300
+    assert 100 < await redis.pttl(key) <= 300
     await asyncio.sleep(0.35)
     assert await redis.exists(key) == 0
     started = time.monotonic()
     for _ in range(3):  # a full bucket again
         await limiter.acquire()
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.15  # an empty bucket would take 200 ms
 
 
 async def test_a_client_waits_for_it(redis: Redis, ivowaba_emulator: Emulator) -> None:
