@@ -151,6 +151,13 @@ class AsyncClient:
             sock_connect=self.timeout.connect,
             sock_read=self.timeout.read,
         )
+        # A download may rightly take longer than any request: no cap on the whole, only on
+        # the wait between two reads (`read`, else the total a request may take).
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=self.timeout.connect,
+            sock_read=self.timeout.read or self.timeout.total,
+        )
         self._build_resources()
 
     def _build_resources(self) -> None:
@@ -337,7 +344,7 @@ class AsyncClient:
                 method,
                 url,
                 headers=headers,
-                timeout=self._client_timeout,
+                timeout=self._stream_timeout,
             )
             if debug:
                 _log(method, url, response.status, attempt, started)

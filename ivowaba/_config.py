@@ -29,6 +29,9 @@ class Timeout:
     - ``total``: the whole request, from connecting to the last byte of the answer.
     - ``connect``: getting a connection, from the pool or a new one.
     - ``read``: between two reads of the answer.
+
+    Media downloads are not capped by ``total`` (a large file may rightly take longer): only
+    ``connect`` and the wait between two reads apply (``read``, else ``total``).
     """
 
     total: float | None = DEFAULT_TIMEOUT

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import aiohttp
 import pytest
 
@@ -88,3 +91,45 @@ def test_a_misspelt_option_is_a_type_error() -> None:
         ivowaba.AsyncClient(api_key=API_KEY, base_ur="http://127.0.0.1:1")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match=r"Client\(\) got an unexpected keyword argument 'session'"):
         ivowaba.Client(api_key=API_KEY, session=None)  # type: ignore[call-arg]
+
+
+async def test_a_download_may_outlast_the_total_timeout(tmp_path: Path) -> None:
+    """A slow but steady download is not cut off by the request timeout; a stalled one is."""
+    from aiohttp import web
+
+    async def media(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        await response.prepare(request)
+        pause = float(request.query.get("pause", "0.15"))
+        for _ in range(5):  # 5 chunks, 0.75 s in all: longer than the 0.4 s total
+            await response.write(b"x" * 1024)
+            await asyncio.sleep(pause)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/api/v1/media/{media_id}", media)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        async with ivowaba.AsyncClient(
+            api_key=API_KEY, base_url=url, timeout=0.4, max_retries=0
+        ) as client:
+            path = await client.media.download_to("clip", tmp_path / "clip.mp4")
+            assert path.stat().st_size == 5 * 1024
+            stalled = ivowaba.AsyncClient(
+                api_key=API_KEY,
+                base_url=url,
+                timeout=ivowaba.Timeout(total=0.4, read=0.1),
+                max_retries=0,
+            )
+            async with stalled:
+                with pytest.raises(ivowaba.APITimeoutError):
+                    await stalled.media.download_to("clip", tmp_path / "stalled.mp4")
+            assert not (tmp_path / "stalled.mp4").exists()
+            assert not (tmp_path / "stalled.mp4.part").exists()
+    finally:
+        await runner.cleanup()
