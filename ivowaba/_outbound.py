@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ivowaba import _limits
@@ -18,7 +18,9 @@ from ivowaba.types.messages import (
     ProductListMessage,
     ProductMessage,
     ReplyButtonsMessage,
+    TemplateComponent,
     TemplateMessage,
+    TemplateParameter,
     TextMessage,
 )
 
@@ -58,3 +60,46 @@ def message_from_dict(data: Mapping[str, Any]) -> OutboundMessage:
     fields = {k: value for k, value in data.items() if k != "type"}
     converted: OutboundMessage = v.convert(fields, struct, "message")
     return converted
+
+
+ParameterArg = str | TemplateParameter | Mapping[str, Any]
+
+
+def template_parameter(value: ParameterArg, field: str) -> TemplateParameter:
+    """A template parameter: a string is a text parameter; a dict is checked and converted."""
+    if isinstance(value, str):
+        return TemplateParameter(type="text", text=value)
+    return v.convert(value, TemplateParameter, field)
+
+
+def url_button(text: str, index: int = 0) -> TemplateComponent:
+    """The parameter of a dynamic URL (or copy-code) button: ``{"type": "button",
+    "sub_type": "url", "index": 0, "parameters": [{"type": "text", "text": ...}]}``."""
+    return TemplateComponent(
+        type="button",
+        sub_type="url",
+        index=index,
+        parameters=[TemplateParameter(type="text", text=text)],
+    )
+
+
+def template_components(
+    header: ParameterArg | None = None,
+    body: Sequence[ParameterArg] = (),
+    buttons: Sequence[TemplateComponent | Mapping[str, Any]] = (),
+) -> list[TemplateComponent]:
+    """The components of a template send, in the reference's order: body, header, buttons.
+
+    Only the parts given are sent; with none at all, ``[{"type": "body"}]``, as the
+    reference's "only body component" example does.
+    """
+    parts = []
+    if body:
+        params = [template_parameter(p, f"body[{i}]") for i, p in enumerate(body)]
+        parts.append(TemplateComponent(type="body", parameters=params))
+    if header is not None:
+        parts.append(
+            TemplateComponent(type="header", parameters=[template_parameter(header, "header")])
+        )
+    parts.extend(v.convert(b, TemplateComponent, f"buttons[{i}]") for i, b in enumerate(buttons))
+    return parts or [TemplateComponent(type="body")]

@@ -29,11 +29,10 @@ from typing import IO, Any
 from ivowaba._bulk import send_concurrently
 from ivowaba._client import AsyncClient
 from ivowaba._errors import ValidationError
+from ivowaba._outbound import template_components, url_button
 from ivowaba._template_check import check_parameters
 from ivowaba.types.messages import (
-    TemplateComponent,
     TemplateMessage,
-    TemplateParameter,
     TextMessage,
 )
 from ivowaba.types.resources import SentMessage
@@ -176,36 +175,11 @@ def build_message(
         except KeyError as missing:
             raise ValidationError(f"row {number}", f"no column {missing} for --text") from None
         return RowMessage(number, wa_id, TextMessage(wa_id=wa_id, text=text))
-    parts: list[TemplateComponent] = []
-    if args.body:
-        parts.append(
-            TemplateComponent(
-                type="body",
-                parameters=[
-                    TemplateParameter(type="text", text=_column(row, c, number)) for c in args.body
-                ],
-            )
-        )
-    if args.header:
-        parts.append(
-            TemplateComponent(
-                type="header",
-                parameters=[TemplateParameter(type="text", text=_column(row, args.header, number))],
-            )
-        )
-    if args.button_url:
-        parts.append(
-            TemplateComponent(
-                type="button",
-                sub_type="url",
-                index=0,
-                parameters=[
-                    TemplateParameter(type="text", text=_column(row, args.button_url, number))
-                ],
-            )
-        )
-    if not parts:
-        parts.append(TemplateComponent(type="body"))
+    parts = template_components(
+        header=_column(row, args.header, number) if args.header else None,
+        body=[_column(row, column, number) for column in args.body],
+        buttons=[url_button(_column(row, args.button_url, number))] if args.button_url else [],
+    )
     return RowMessage(
         number, wa_id, TemplateMessage(wa_id=wa_id, template_id=args.template, components=parts)
     )

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ivowaba._client import AsyncClient
+from ivowaba._outbound import url_button
 from ivowaba.cli._output import emit, render
 
 EXIT_OK = 0
@@ -32,16 +33,7 @@ async def send_text(args: argparse.Namespace) -> int:
 
 
 async def send_template(args: argparse.Namespace) -> int:
-    buttons = []
-    if args.button_url is not None:
-        buttons.append(
-            {
-                "type": "button",
-                "sub_type": "url",
-                "index": 0,
-                "parameters": [{"type": "text", "text": args.button_url}],
-            }
-        )
+    buttons = [url_button(args.button_url)] if args.button_url is not None else []
     async with client_from(args) as client:
         sending = client.messages.send_template(
             args.to,

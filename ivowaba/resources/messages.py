@@ -13,7 +13,7 @@ from ivowaba._bulk import send_concurrently as _send_concurrently
 from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
 from ivowaba._message_checks import check as _check_message
-from ivowaba._outbound import message_from_dict
+from ivowaba._outbound import message_from_dict, template_components, url_button
 from ivowaba._resource import Mode, Resource, iterator, operation
 from ivowaba._template_check import check_parameters
 from ivowaba.types.bulk import BulkResult
@@ -91,12 +91,6 @@ def _interactive_header(header: HeaderArg) -> InteractiveHeader | None:
     if isinstance(header, str):
         return InteractiveHeader(type="text", text=header)
     return v.convert(header, InteractiveHeader, "header")
-
-
-def _parameter(value: str | TemplateParameter | Mapping[str, Any], field: str) -> TemplateParameter:
-    if isinstance(value, str):
-        return TemplateParameter(type="text", text=value)
-    return v.convert(value, TemplateParameter, field)
 
 
 class Messages(Resource[Mode]):
@@ -210,19 +204,7 @@ class Messages(Resource[Mode]):
                 for i, c in enumerate(components)
             ]
         else:
-            parts = []
-            if body:
-                params = [_parameter(p, f"body[{i}]") for i, p in enumerate(body)]
-                parts.append(TemplateComponent(type="body", parameters=params))
-            if header is not None:
-                parts.append(
-                    TemplateComponent(type="header", parameters=[_parameter(header, "header")])
-                )
-            parts.extend(
-                v.convert(b, TemplateComponent, f"buttons[{i}]") for i, b in enumerate(buttons)
-            )
-            if not parts:
-                parts.append(TemplateComponent(type="body"))
+            parts = template_components(header, body, buttons)
         message = TemplateMessage(wa_id=wa_id, template_id=template_id, components=parts)
         _check_message(message)  # bad input fails before the template is fetched
         if check if check is not None else self._client.check_templates:
@@ -235,11 +217,7 @@ class Messages(Resource[Mode]):
         """Send a one-time password with an authentication template: the code goes in the
         body and in the copy-code (URL) button, as the reference's OTP example does."""
         v.text(code, "code", 15)
-        text = [TemplateParameter(type="text", text=code)]
-        parts = [
-            TemplateComponent(type="body", parameters=text),
-            TemplateComponent(type="button", sub_type="url", index=0, parameters=text),
-        ]
+        parts = template_components(body=[code], buttons=[url_button(code)])
         return await self._deliver(
             TemplateMessage(wa_id=self._to(to), template_id=template_id, components=parts)
         )
