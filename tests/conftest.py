@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -59,18 +60,25 @@ class Both:
         return result
 
 
+@contextlib.asynccontextmanager
+async def client_of_kind(kind: str, **options: Any) -> AsyncIterator[Both]:
+    """An ``AsyncClient`` (``kind="async"``) or a ``Client`` (``"sync"``) with ``options``,
+    closed afterwards."""
+    if kind == "async":
+        async with ivowaba.AsyncClient(**options) as client:
+            yield Both(client)
+    else:
+        with ivowaba.Client(**options) as sync_client:
+            yield Both(sync_client)
+
+
 @pytest.fixture(params=["async", "sync"])
 async def both(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Both]:
     """The same test through ``AsyncClient`` and through ``Client``."""
-    if request.param == "async":
-        async with ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url, max_retries=0) as c:
-            yield Both(c)
-    else:
-        c2 = ivowaba.Client(api_key=API_KEY, base_url=recorder.url, max_retries=0)
-        try:
-            yield Both(c2)
-        finally:
-            c2.close()
+    async with client_of_kind(
+        request.param, api_key=API_KEY, base_url=recorder.url, max_retries=0
+    ) as through:
+        yield through
 
 
 def wire_examples() -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 import ivowaba
 from ivowaba.testing import Emulator
 from ivowaba.webhooks import Dispatcher, Status
-from tests.conftest import Both
+from tests.conftest import Both, client_of_kind
 
 
 @pytest.fixture(params=["async", "sync"])
@@ -18,13 +18,10 @@ async def against(
     request: pytest.FixtureRequest, ivowaba_emulator: Emulator
 ) -> AsyncIterator[Both]:
     """A client of either kind, configured for the emulator."""
-    options = {"api_key": ivowaba_emulator.api_key, "base_url": ivowaba_emulator.base_url}
-    if request.param == "async":
-        async with ivowaba.AsyncClient(**options) as client:
-            yield Both(client)
-    else:
-        with ivowaba.Client(**options) as sync_client:
-            yield Both(sync_client)
+    async with client_of_kind(
+        request.param, api_key=ivowaba_emulator.api_key, base_url=ivowaba_emulator.base_url
+    ) as through:
+        yield through
 
 
 async def test_a_day_of_operations(against: Both, ivowaba_emulator: Emulator) -> None:
@@ -79,24 +76,17 @@ async def test_validation_of_the_emulator_reaches_the_sdk_as_422(against: Both) 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])
 async def test_the_sandbox_prefix(ivowaba_emulator: Emulator, kind: str) -> None:
-    options = {"api_key": ivowaba_emulator.api_key, "base_url": ivowaba_emulator.base_url}
-    client = (
-        ivowaba.AsyncClient(**options, sandbox=True)
-        if kind == "async"
-        else ivowaba.Client(**options, sandbox=True)
-    )
-    both = Both(client)
-    try:
+    async with client_of_kind(
+        kind,
+        api_key=ivowaba_emulator.api_key,
+        base_url=ivowaba_emulator.base_url,
+        sandbox=True,
+    ) as both:
         await both(lambda c: c.messages.send_text("628123456789", "sandboxed"))
         media_id = ivowaba_emulator.add_media(b"x", "image/png")
         assert (await both(lambda c: c.media.download(media_id))).content == b"x"
         with pytest.raises(ivowaba.SandboxUnsupportedError):
             await both(lambda c: c.templates.list())
-    finally:
-        if isinstance(client, ivowaba.AsyncClient):
-            await client.aclose()
-        else:
-            client.close()
     assert ivowaba_emulator.outbox[0].sandbox
     assert [r.path for r in ivowaba_emulator.requests] == [
         "/sandbox/api/v1/messages/send-text-message",

@@ -21,7 +21,7 @@ from ivowaba.types.contacts import ContactCheck
 from ivowaba.types.resources import Media, Page
 from ivowaba.types.templates import Template
 from tests._recorder import Recorder
-from tests.conftest import API_KEY, Both
+from tests.conftest import API_KEY, Both, client_of_kind
 
 TEMPLATES = "/api/v1/message-templates"
 ALL_TEMPLATES = "/api/v1/message-templates/all-templates"
@@ -386,14 +386,11 @@ class _TruncatingServer:
 @pytest.fixture(params=["async", "sync"])
 async def truncating(request: pytest.FixtureRequest) -> AsyncIterator[Both]:
     server = _TruncatingServer()
-    options: dict[str, Any] = dict(api_key=API_KEY, base_url=server.url, max_retries=0)
     try:
-        if request.param == "async":
-            async with ivowaba.AsyncClient(**options) as c:
-                yield Both(c)
-        else:
-            with ivowaba.Client(**options) as c2:
-                yield Both(c2)
+        async with client_of_kind(
+            request.param, api_key=API_KEY, base_url=server.url, max_retries=0
+        ) as through:
+            yield through
     finally:
         server.close()
 

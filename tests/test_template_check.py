@@ -20,7 +20,7 @@ from ivowaba.testing import _seed
 from ivowaba.types.messages import MediaObject, TemplateComponent, TemplateParameter
 from ivowaba.types.templates import Template, count_placeholders
 from tests._recorder import Recorder
-from tests.conftest import API_KEY, Both
+from tests.conftest import API_KEY, Both, client_of_kind
 
 TO = "628123456789"
 IMAGE = "https://www.google.com/images/branding/googlelogo/2x/googlelogo_color_92x30dp.png"
@@ -264,15 +264,10 @@ SEND = ("POST", SEND_PATH)
 @pytest.fixture(params=["async", "sync"])
 async def checking(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Both]:
     """Both clients, built with ``check_templates=True``."""
-    options: dict[str, Any] = dict(
-        api_key=API_KEY, base_url=recorder.url, max_retries=0, check_templates=True
-    )
-    if request.param == "async":
-        async with ivowaba.AsyncClient(**options) as c:
-            yield Both(c)
-    else:
-        with ivowaba.Client(**options) as c2:
-            yield Both(c2)
+    async with client_of_kind(
+        request.param, api_key=API_KEY, base_url=recorder.url, max_retries=0, check_templates=True
+    ) as through:
+        yield through
 
 
 async def test_matching_parameters_are_sent(both: Both, recorder: Recorder) -> None:

@@ -51,7 +51,7 @@ from ivowaba.types.messages import (
 )
 from ivowaba.types.resources import SentMessage
 from tests._recorder import Recorder
-from tests.conftest import API_KEY, Both
+from tests.conftest import API_KEY, Both, client_of_kind
 
 TO = "628123456789"
 LINK = "https://example.com/files/picture.png"
@@ -859,15 +859,14 @@ async def test_wa_id_must_be_a_string(both: Both, recorder: Recorder, given: Any
 @pytest.fixture(params=["async", "sync"])
 async def both62(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Both]:
     """Both clients, configured with ``default_country_code="62"``."""
-    options: dict[str, Any] = dict(
-        api_key=API_KEY, base_url=recorder.url, max_retries=0, default_country_code="62"
-    )
-    if request.param == "async":
-        async with ivowaba.AsyncClient(**options) as c:
-            yield Both(c)
-    else:
-        with ivowaba.Client(**options) as c2:
-            yield Both(c2)
+    async with client_of_kind(
+        request.param,
+        api_key=API_KEY,
+        base_url=recorder.url,
+        max_retries=0,
+        default_country_code="62",
+    ) as through:
+        yield through
 
 
 @pytest.mark.parametrize(

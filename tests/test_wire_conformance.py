@@ -11,7 +11,7 @@ import pytest
 
 import ivowaba
 from tests._recorder import Recorder
-from tests.conftest import API_KEY, Both, wire_examples
+from tests.conftest import API_KEY, Both, client_of_kind, wire_examples
 
 IMAGE = "https://www.google.com/images/branding/googlelogo/2x/googlelogo_color_92x30dp.png"
 BODY_TEXT = (
@@ -338,20 +338,14 @@ def test_every_example_has_a_call() -> None:
 async def test_request_matches_the_reference(
     example: dict[str, Any], both: Both, recorder: Recorder
 ) -> None:
-    target = both.target
+    call = CALLS[(example["operation"], example["example"], example["sandbox"])]
     if example["sandbox"]:
-        options = {"api_key": API_KEY, "base_url": recorder.url, "sandbox": True}
-        target = (
-            ivowaba.AsyncClient(**options) if both.kind == "async" else ivowaba.Client(**options)
-        )
-    try:
-        await Both(target)(CALLS[(example["operation"], example["example"], example["sandbox"])])
-    finally:
-        if target is not both.target:
-            if isinstance(target, ivowaba.AsyncClient):
-                await target.aclose()
-            else:
-                target.close()
+        async with client_of_kind(
+            both.kind, api_key=API_KEY, base_url=recorder.url, sandbox=True
+        ) as sandboxed:
+            await sandboxed(call)
+    else:
+        await both(call)
 
     assert len(recorder.requests) == 1
     sent = recorder.requests[0]
