@@ -41,6 +41,9 @@ if TYPE_CHECKING:
         BadRequestError as BadRequestError,
     )
     from ivowaba._errors import (
+        ClientClosedError as ClientClosedError,
+    )
+    from ivowaba._errors import (
         ConfigError as ConfigError,
     )
     from ivowaba._errors import (
@@ -57,6 +60,9 @@ if TYPE_CHECKING:
     )
     from ivowaba._errors import (
         ResponseDecodeError as ResponseDecodeError,
+    )
+    from ivowaba._errors import (
+        ResponseTooLargeError as ResponseTooLargeError,
     )
     from ivowaba._errors import (
         SandboxUnsupportedError as SandboxUnsupportedError,
@@ -215,12 +221,14 @@ _ERRORS = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigError",
     "IvowabaError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "SandboxUnsupportedError",
     "ServerError",
     "UnprocessableEntityError",

@@ -17,6 +17,9 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_CONNECTIONS = 100
+#: The largest answer read, in bytes (media downloads aside): far above any JSON the gateway
+#: sends (a page of templates, a batch of pending notifications), far below what would hurt.
+DEFAULT_MAX_RESPONSE_SIZE = 8 * 1024 * 1024
 
 API_KEY_ENV = "IVOWABA_API_KEY"
 BASE_URL_ENV = "IVOWABA_BASE_URL"
@@ -51,6 +54,7 @@ class ClientOptions(TypedDict, total=False):
     max_connections: int
     default_country_code: str | None
     check_templates: bool
+    max_response_size: int
 
 
 def check_option_names(owner: str, options: dict[str, object]) -> None:
@@ -72,14 +76,39 @@ def resolve_timeout(timeout: float | Timeout | None) -> Timeout:
     return Timeout(total=float(timeout), connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT))
 
 
-def resolve_api_key(api_key: str | None) -> str:
+class Secret:
+    """A value that never shows itself: its ``repr`` and ``str`` are masked, so that a
+    traceback's local variables, a log line or a debugger show ``Secret('***')``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+
+def resolve_api_key(api_key: str | Secret | None) -> Secret:
+    """The API key (from the argument, else ``IVOWABA_API_KEY``), wrapped so that it never
+    shows. Call it first and drop the argument: a frame holding the bare key would show it."""
+    if isinstance(api_key, Secret):
+        return api_key
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
     if not key or not isinstance(key, str):
         raise ConfigError(
             f"no API key: pass api_key=... or set {API_KEY_ENV} "
             "(find it in the IVOWBA dashboard, developer section)"
         )
-    return key
+    return Secret(key)
 
 
 def resolve_base_url(base_url: str | None) -> str:

@@ -5,9 +5,10 @@ IvowabaError
 ├── ConfigError                  missing api key, bad base url
 ├── ValidationError (ValueError) bad input caught before any request
 ├── SandboxUnsupportedError      the operation does not exist in the sandbox
+├── ClientClosedError            the client was used after close()
 ├── APIConnectionError           DNS, refused, reset
 │   └── APITimeoutError
-├── APIStatusError               status_code, message, body, headers
+├── APIStatusError               status_code, message, body, headers (a 3xx too: never followed)
 │   ├── BadRequestError            400
 │   ├── AuthenticationError        401
 │   ├── PermissionDeniedError      403
@@ -16,17 +17,26 @@ IvowabaError
 │   ├── RateLimitError             429  (.retry_after)
 │   └── ServerError                5xx
 ├── ResponseDecodeError          a 2xx whose body is not what the reference documents
+│   └── ResponseTooLargeError      an answer past the client's max_response_size
 └── WebhookError
     ├── WebhookAuthError
     └── WebhookParseError
 ```
 
 No error message ever contains the API key or a webhook password: messages are built from
-the server's answer and the caller's arguments, never from headers we sent.
+the server's answer and the caller's arguments, never from headers we sent. Errors of the
+transport (aiohttp's) are never chained: their reprs hold the request's headers. The SDK error
+says their type and message instead.
+
+Whether a failed request may have reached the gateway is decided in one place,
+:func:`sent_state`, for the retry rules, ``BulkResult.sent``, the bulk journal and the Celery
+results alike.
 """
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,12 +48,14 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigError",
     "IvowabaError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "SandboxUnsupportedError",
     "ServerError",
     "UnprocessableEntityError",
@@ -87,6 +99,13 @@ class SandboxUnsupportedError(IvowabaError):
         )
 
 
+class ClientClosedError(IvowabaError):
+    """The client was used after ``close()`` / ``aclose()`` (or after its ``with`` block)."""
+
+    def __init__(self, message: str = "the client is closed") -> None:
+        super().__init__(message)
+
+
 class APIConnectionError(IvowabaError):
     """The request could not be completed: DNS failure, connection refused or reset.
 
@@ -116,8 +135,19 @@ class ResponseDecodeError(IvowabaError):
         super().__init__(message)
 
 
+class ResponseTooLargeError(ResponseDecodeError):
+    """The answer grew past ``limit`` bytes (the client's ``max_response_size``, or a
+    download's ``max_bytes``). Reading stopped there and the connection was dropped; ``body``
+    holds the bytes read up to the limit."""
+
+    def __init__(self, message: str, *, status_code: int, body: bytes, limit: int) -> None:
+        self.limit = limit
+        super().__init__(message, status_code=status_code, body=body)
+
+
 class APIStatusError(IvowabaError):
-    """The server answered with a non-2xx status.
+    """The server answered with a non-2xx status (a redirect too: it is never followed, so
+    that the API key is never sent to another host).
 
     - ``status_code``: the HTTP status.
     - ``message``: the server's own message (Laravel ``message``, WhatsApp ``errors[].title``),
@@ -139,6 +169,11 @@ class APIStatusError(IvowabaError):
         self.body = body
         self.headers = dict(headers)
         super().__init__(f"{status_code}: {message}")
+
+    @property
+    def location(self) -> str | None:
+        """The ``Location`` of a redirect (3xx), which was not followed."""
+        return self.headers.get("Location") or self.headers.get("location")
 
 
 class BadRequestError(APIStatusError):
@@ -174,8 +209,6 @@ class RateLimitError(APIStatusError):
 
     @property
     def retry_after(self) -> float | None:
-        from ivowaba._retry import parse_retry_after
-
         return parse_retry_after(self.headers)
 
 
@@ -205,6 +238,49 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 _json_decoder = msgspec.json.Decoder()
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds (from a number or an HTTP date), or ``None``."""
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+#: Errors raised before any request left: whatever the operation, nothing was sent.
+_BEFORE_ANY_REQUEST = (ConfigError, ValidationError, SandboxUnsupportedError, ClientClosedError)
+
+
+def sent_state(error: BaseException | None) -> bool | None:
+    """Whether a request that ended with ``error`` reached the gateway: the one rule.
+
+    - ``True``: no error, it was accepted.
+    - ``False``: surely not: bad input or a closed client (no request was made), a connection
+      that was never made, or an answer below 500 (a 4xx, or a redirect, which is not followed),
+      by which the gateway says it did not act. Sending it again cannot duplicate it.
+    - ``None``: it may have: any 5xx (the gateway may fail after it accepted), a timeout or a
+      connection dropped after the request left, a 2xx whose body could not be read, or any
+      other failure. The gateway offers no idempotency key, so nobody can know; look before
+      sending it again.
+    """
+    if error is None:
+        return True
+    if isinstance(error, _BEFORE_ANY_REQUEST):
+        return False
+    if isinstance(error, APIStatusError):
+        return False if error.status_code < 500 else None
+    if isinstance(error, APIConnectionError) and error.never_sent:
+        return False
+    return None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -256,4 +332,7 @@ def status_error(
         cls: type[APIStatusError] = ServerError
     else:
         cls = _STATUS_ERRORS.get(status_code, APIStatusError)
+    if 300 <= status_code < 400:
+        location = headers.get("Location") or headers.get("location") or "nowhere"
+        message = f"redirected to {location} (redirects are not followed)"
     return cls(message, status_code=status_code, body=body, headers=headers)

@@ -7,6 +7,8 @@ import time
 from collections import deque
 from typing import Protocol, runtime_checkable
 
+from ivowaba import _fork
+
 
 @runtime_checkable
 class RateLimiter(Protocol):
@@ -33,10 +35,18 @@ class SlidingWindowLimiter:
         self.period = period
         self._starts: deque[float] = deque(maxlen=rate)
         self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._generation = _fork.generation
 
     async def acquire(self) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            # An asyncio.Lock belongs to one loop: a new loop (a second asyncio.run(), a
+            # forked child) gets its own. The starts remembered still count.
+            if self._generation != _fork.generation:  # the parent's: never touched here
+                _fork.abandon(self._lock, self._lock_loop)
+                self._generation = _fork.generation
+            self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:
             starts = self._starts
             if len(starts) == self.rate:
@@ -44,7 +54,3 @@ class SlidingWindowLimiter:
                 if wait > 0:
                     await asyncio.sleep(wait)
             starts.append(time.monotonic())
-
-    def _forget_loop(self) -> None:
-        """After a fork: the lock belonged to the parent's loop."""
-        self._lock = None

@@ -3,16 +3,20 @@
 Each operation is written once, as a coroutine method of a resource class decorated with
 ``@operation`` (or ``@iterator`` for async generators). The same class serves both clients:
 
-- on ``AsyncClient`` (``Resource[Async]``) an operation is the coroutine method itself;
-- on ``Client`` (``Resource[Blocking]``) the descriptor hands the coroutine to the client's
-  event-loop thread and blocks for its result; an async iterator becomes a plain iterator.
+- on ``AsyncClient`` (``Resource[Async]``) an operation is the coroutine method itself, bound;
+- on ``Client`` (``Resource[Blocking]``) it is a function that hands the coroutine to the
+  client's event-loop thread and blocks for its result; an async iterator becomes a plain
+  iterator. It keeps its ``Client`` alive while it exists, so that
+  ``Client().messages.send_text(...)`` works, and it shows the operation's own name,
+  docstring and parameters to ``help()``, ``inspect.signature()`` and IDEs.
 
 The descriptor's ``__get__`` overloads keep every signature exact for type checkers on both sides.
 """
 
 from __future__ import annotations
 
-import functools
+import inspect
+import types
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
 
@@ -44,23 +48,58 @@ class Resource(Generic[Mode]):
         self._client = client
         self._runner: LoopRunner | None = None
         self._async_twin: Resource[Any] = self
+        self._owner: object = None
 
     @classmethod
-    def _blocking(cls, twin: Resource[Any], runner: LoopRunner) -> Any:
-        """The blocking face of ``twin``: same class, operations run on ``runner``'s loop."""
+    def _blocking(cls, twin: Resource[Any], runner: LoopRunner, owner: object) -> Any:
+        """The blocking face of ``twin``: same class, operations run on ``runner``'s loop.
+        It holds ``owner`` (the ``Client``), which stays open while the face is in use."""
         face = cls.__new__(cls)
         face._client = twin._client
         face._runner = runner
         face._async_twin = twin
+        face._owner = owner
         return face
 
 
-class operation(Generic[P, R]):
+class _Declared:
+    """What ``operation`` and ``iterator`` share: the method, and how it shows itself."""
+
+    _blocking_return: str | None = None
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self._fn = fn
+        self.__name__: str = fn.__name__
+        self.__qualname__: str = fn.__qualname__
+        self.__doc__ = fn.__doc__
+        self.__module__ = fn.__module__
+        self.__wrapped__ = fn
+        self._signature: inspect.Signature | None = None
+
+    def _bound_signature(self) -> inspect.Signature:
+        """The method's signature without ``self``, as a caller of the bound one sees it."""
+        if self._signature is None:
+            signature = inspect.signature(self._fn)
+            parameters = list(signature.parameters.values())[1:]
+            returns = signature.return_annotation
+            if self._blocking_return is not None and isinstance(returns, str):
+                returns = returns.replace("AsyncIterator[", self._blocking_return + "[")
+            self._signature = signature.replace(parameters=parameters, return_annotation=returns)
+        return self._signature
+
+    def _show_as_operation(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        function.__name__ = self.__name__
+        function.__qualname__ = self.__qualname__
+        function.__doc__ = self.__doc__
+        function.__signature__ = self._bound_signature()  # type: ignore[attr-defined]
+        return function
+
+
+class operation(_Declared, Generic[P, R]):
     """Declares a resource coroutine method as an operation of both clients."""
 
     def __init__(self, fn: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> None:
-        self._fn = fn
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        super().__init__(fn)
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
@@ -73,18 +112,26 @@ class operation(Generic[P, R]):
     def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self
-        if obj._runner is None:
-            return functools.partial(self._fn, obj)
-        return functools.partial(obj._runner.call, self._fn, obj._async_twin)
+        runner = obj._runner
+        if runner is None:
+            return types.MethodType(self._fn, obj)
+        fn, face = self._fn, obj
+
+        def blocking(*args: Any, **kwargs: Any) -> Any:
+            # `face` is referenced here on purpose: it holds the Client open during the call.
+            return runner.call(fn, face._async_twin, *args, **kwargs)
+
+        return self._show_as_operation(blocking)
 
 
-class iterator(Generic[P, R]):
+class iterator(_Declared, Generic[P, R]):
     """Declares a resource async-generator method: ``async for`` on one client, ``for`` on
     the other."""
 
+    _blocking_return = "Iterator"
+
     def __init__(self, fn: Callable[Concatenate[Any, P], AsyncIterator[R]]) -> None:
-        self._fn = fn
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        super().__init__(fn)
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
@@ -95,6 +142,13 @@ class iterator(Generic[P, R]):
     def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self
-        if obj._runner is None:
-            return functools.partial(self._fn, obj)
-        return functools.partial(obj._runner.iterate, self._fn, obj._async_twin)
+        runner = obj._runner
+        if runner is None:
+            return types.MethodType(self._fn, obj)
+        fn, face = self._fn, obj
+
+        def blocking(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            # `face` is referenced here on purpose: it holds the Client open while iterating.
+            yield from runner.iterate(fn, face._async_twin, *args, **kwargs)
+
+        return self._show_as_operation(blocking)

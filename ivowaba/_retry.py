@@ -8,7 +8,10 @@ The rules, in order:
 3. Timeouts, dropped connections, ``502``, ``503`` and ``504``: retried only for ``GET``,
    ``PUT`` and ``PATCH``, which are safe to repeat. A ``POST`` (a send) that may have reached
    the server is never repeated: nobody gets a WhatsApp message twice because of a retry.
-4. Anything else is raised at once.
+4. Anything else is raised at once (a redirect included: it is never followed).
+
+Whether a failure may have reached the server is :func:`ivowaba._errors.sent_state`, the
+rule ``BulkResult.sent`` and the bulk journal follow too.
 
 The wait honours ``Retry-After`` (seconds or an HTTP date), capped at ``MAX_RETRY_AFTER``;
 otherwise it is exponential backoff with full jitter (tenacity's ``wait_random_exponential``).
@@ -16,14 +19,16 @@ otherwise it is exponential backoff with full jitter (tenacity's ``wait_random_e
 
 from __future__ import annotations
 
-import email.utils
-import time
-from collections.abc import Mapping
-
 import aiohttp
 import tenacity
 
-from ivowaba._errors import APIConnectionError, APIStatusError, RateLimitError
+from ivowaba._errors import (
+    APIConnectionError,
+    APIStatusError,
+    RateLimitError,
+    parse_retry_after,
+    sent_state,
+)
 
 #: Methods that may be repeated after a failure that may have reached the server.
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "PATCH"})
@@ -39,33 +44,21 @@ _backoff = tenacity.wait_random_exponential(multiplier=INITIAL_BACKOFF, max=MAX_
 _BACKOFF_OWNER = tenacity.Retrying(wait=_backoff)
 
 
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds (from a number or an HTTP date), or ``None``."""
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def is_retryable(method: str, error: BaseException) -> bool:
-    """Whether ``error`` from a ``method`` request may be retried (rules 1 to 3 above)."""
+def _transient(error: BaseException) -> bool:
+    """A failure that may pass if the same request is made again."""
     if isinstance(error, RateLimitError):
         return True
-    if isinstance(error, APIConnectionError) and error.never_sent:
-        return True
-    if method not in IDEMPOTENT_METHODS:
-        return False
     if isinstance(error, APIStatusError):
         return error.status_code in RETRYABLE_STATUSES
     return isinstance(error, APIConnectionError)
+
+
+def is_retryable(method: str, error: BaseException) -> bool:
+    """Whether ``error`` from a ``method`` request may be retried (rules 1 to 3 above): it is
+    transient, and either the method is safe to repeat or the request surely never arrived."""
+    if not _transient(error):
+        return False
+    return method in IDEMPOTENT_METHODS or sent_state(error) is False
 
 
 def delay_before_retry(error: BaseException, attempt: int) -> float:

@@ -2,15 +2,19 @@
 
 One daemon thread per ``Client`` runs an asyncio loop inside an anyio ``BlockingPortal``; the
 async client lives there. A blocking call schedules its coroutine on that loop and waits for
-the result. The thread is a daemon so that a client never closed cannot hang interpreter exit,
-and after ``os.fork()`` the child starts a fresh thread on first use (threads do not survive
-a fork).
+the result; the coroutine runs in a copy of the calling thread's context (``contextvars``), as
+it would have run in that thread. The thread is a daemon so that a client never closed cannot
+hang interpreter exit.
+
+After ``os.fork()`` the child starts a fresh loop, selector and thread on first use (threads
+do not survive a fork) and abandons the parent's copies untouched: closing them would
+unregister the parent's sockets from the epoll instance both processes share.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import contextvars
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -19,18 +23,22 @@ from typing import Any, TypeVar
 import anyio
 from anyio.from_thread import BlockingPortal
 
+from ivowaba import _fork
+from ivowaba._errors import ClientClosedError
+
 T = TypeVar("T")
 
 
 class _Call:
     """One blocking call: the coroutine to run, and where its outcome lands."""
 
-    __slots__ = ("args", "done", "error", "fn", "kwargs", "result", "task")
+    __slots__ = ("args", "context", "done", "error", "fn", "kwargs", "result", "task")
 
     def __init__(self, fn: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: Any) -> None:
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
+        self.context = contextvars.copy_context()  # the caller's, for the task that runs it
         self.result: Any = None
         self.error: BaseException | None = None
         self.task: asyncio.Task[None] | None = None
@@ -71,7 +79,7 @@ class LoopRunner:
         self._start()
 
     def _start(self) -> None:
-        self._pid = os.getpid()
+        self._generation = _fork.generation
         self._queue = deque()
         self._queue_lock = threading.Lock()  # a lock held by a thread lost in a fork stays held
         self._wake_scheduled = False
@@ -118,12 +126,19 @@ class LoopRunner:
         return self._loop
 
     def _ensure_running(self) -> None:
-        if self._pid != os.getpid():
+        if self._generation != _fork.generation:
+            self._lock = threading.Lock()  # the parent's may have been held at the fork
             with self._lock:
-                if self._pid != os.getpid():
+                if self._generation != _fork.generation and not self._closed:
+                    self._abandon_parents()
                     self._start()
         if self._closed:
-            raise RuntimeError("the client is closed")
+            raise ClientClosedError()
+
+    def _abandon_parents(self) -> None:
+        """In a forked child: keep the parent's loop, selector, portal and thread objects
+        alive and untouched for good (see the module's docstring)."""
+        _fork.abandon(self._thread, self._loop, self._portal, self._queue, self._running)
 
     def call(self, fn: Callable[..., Coroutine[Any, Any, T]], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` on the loop thread and block until it returns.
@@ -141,7 +156,7 @@ class LoopRunner:
         call = _Call(fn, args, kwargs)
         with self._queue_lock:
             if self._closed:
-                raise RuntimeError("the client is closed")
+                raise ClientClosedError()
             self._queue.append(call)
             wake = not self._wake_scheduled
             self._wake_scheduled = True
@@ -162,7 +177,7 @@ class LoopRunner:
             calls = list(self._queue)
             self._queue.clear()
         for call in calls:
-            call.error = RuntimeError("the client was closed before this call could run")
+            call.error = ClientClosedError("the client was closed before this call could run")
             call.done.release()
 
     def _start_queued(self) -> None:
@@ -170,8 +185,8 @@ class LoopRunner:
             calls = list(self._queue)
             self._queue.clear()
             self._wake_scheduled = False
-        for call in calls:
-            task = call.task = self._loop.create_task(call.run())
+        for call in calls:  # each in its own caller's context, not in the one that woke us
+            task = call.task = call.context.run(self._loop.create_task, call.run())
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 
@@ -199,7 +214,7 @@ class LoopRunner:
                     return
                 yield item  # type: ignore[misc]
         finally:
-            if not self._closed and self._pid == os.getpid():
+            if not self._closed and self._generation == _fork.generation:
                 self.call(close)
 
     def close(self) -> None:
@@ -210,9 +225,11 @@ class LoopRunner:
                 return
             with self._queue_lock:  # from here on no call is queued
                 self._closed = True
-        if self._pid != os.getpid() or not self._thread.is_alive():
-            return
+        if self._generation != _fork.generation or not self._thread.is_alive():
+            return  # a forked child's copy: the parent's to close, not ours
         if threading.get_ident() == self._thread.ident:
-            raise RuntimeError("cannot close a Client from its own event-loop thread")
+            # From the loop itself (the last reference dropped there): stop, don't wait.
+            self._loop.create_task(self._portal.stop())
+            return
         self._portal.call(self._portal.stop)
         self._thread.join()

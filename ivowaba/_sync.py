@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ivowaba import _config
 from ivowaba._client import AsyncClient
@@ -26,7 +26,27 @@ if TYPE_CHECKING:
     from ivowaba.resources.templates import Templates
     from ivowaba.resources.webhooks import Webhooks
 
-_RESOURCES = ("contacts", "countries", "media", "messages", "settings", "templates", "webhooks")
+Face = TypeVar("Face")
+
+
+class _ResourceFace(Generic[Face]):
+    """``client.messages`` and the like: a blocking face of the async client's resource, made
+    on each access. It holds the ``Client``, so that ``Client().messages.send_text(...)`` and
+    ``messages = Client().messages`` keep it open; the ``Client`` holds no face back, so that
+    it is closed as soon as the last reference to it (or to a face) goes."""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _ResourceFace[Face]: ...
+    @overload
+    def __get__(self, obj: Client, owner: type[Any]) -> Face: ...
+    def __get__(self, obj: Client | None, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        twin: Resource[Any] = getattr(obj._aclient, self._name)
+        return type(twin)._blocking(twin, obj._runner, obj)
 
 
 class Client:
@@ -34,52 +54,39 @@ class Client:
 
     It takes the same keywords as ``AsyncClient`` (but ``session``): ``base_url``,
     ``sandbox``, ``timeout``, ``max_retries``, ``rate_limit``, ``rate_limiter``,
-    ``max_connections``, ``default_country_code``, ``check_templates``. One background thread
-    runs its event loop; the client is safe to share between threads and works where an event
-    loop is already running (a notebook, an async framework's sync route).
+    ``max_connections``, ``max_response_size``, ``default_country_code``,
+    ``check_templates``. One background thread runs its event loop; the client is safe to
+    share between threads, works where an event loop is already running (a notebook, an async
+    framework's sync route), and survives ``os.fork()`` (gunicorn ``--preload``, Celery
+    prefork, multiprocessing): a child gets its own loop, thread and pool, the parent's are
+    left untouched. Each call runs in a copy of its caller's ``contextvars`` context.
 
     ```python
     with ivowaba.Client() as client:
         client.messages.send_text("628123456789", "hello")
     ```
+
+    A client nobody refers to any more is closed (``close()`` is still the clean way); any call
+    after ``close()`` raises ``ClientClosedError``.
     """
 
-    contacts: Contacts[Blocking]
-    countries: Countries[Blocking]
-    media: MediaResource[Blocking]
-    messages: Messages[Blocking]
-    settings: Settings[Blocking]
-    templates: Templates[Blocking]
-    webhooks: Webhooks[Blocking]
+    contacts: _ResourceFace[Contacts[Blocking]] = _ResourceFace()
+    countries: _ResourceFace[Countries[Blocking]] = _ResourceFace()
+    media: _ResourceFace[MediaResource[Blocking]] = _ResourceFace()
+    messages: _ResourceFace[Messages[Blocking]] = _ResourceFace()
+    settings: _ResourceFace[Settings[Blocking]] = _ResourceFace()
+    templates: _ResourceFace[Templates[Blocking]] = _ResourceFace()
+    webhooks: _ResourceFace[Webhooks[Blocking]] = _ResourceFace()
 
     def __init__(
         self, api_key: str | None = None, **options: Unpack[_config.ClientOptions]
     ) -> None:
+        secret = _config.resolve_api_key(api_key)
+        del api_key  # from here on only the masked secret is in this frame
         _config.check_option_names("Client", dict(options))  # `session` is for AsyncClient only
-        built: list[AsyncClient] = []
-
-        async def enter_loop() -> None:  # also after os.fork(), in the child
-            if built:
-                built[0]._forget_loop()
-
-        async def leave_loop() -> None:
-            if built:
-                await built[0].aclose()
-
-        async def build() -> AsyncClient:
-            return AsyncClient(api_key, **options)  # built on the loop thread that will use it
-
-        self._runner = LoopRunner(on_start=enter_loop, on_stop=leave_loop)
-        try:
-            aclient = self._runner.call(build)
-        except BaseException:
-            self._runner.close()
-            raise
-        built.append(aclient)
+        aclient = AsyncClient._with_secret(secret, options)
         self._aclient = aclient
-        for name in _RESOURCES:
-            twin: Resource[Any] = getattr(aclient, name)
-            setattr(self, name, type(twin)._blocking(twin, self._runner))
+        self._runner = LoopRunner(on_stop=aclient.aclose)
         self._finalizer = weakref.finalize(self, self._runner.close)
 
     @property
@@ -90,8 +97,18 @@ class Client:
     def sandbox(self) -> bool:
         return self._aclient.sandbox
 
-    def __repr__(self) -> str:
-        return f"Client(base_url={self.base_url!r}, sandbox={self.sandbox!r})"
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        finalizer = getattr(self, "_finalizer", None)
+        return finalizer is not None and not finalizer.alive
+
+    def __repr__(self) -> str:  # never raises, even for a client whose constructor failed
+        aclient = getattr(self, "_aclient", None)
+        base_url = getattr(aclient, "base_url", None)
+        sandbox = getattr(aclient, "sandbox", False)
+        closed = ", closed=True" if self.closed else ""
+        return f"Client(base_url={base_url!r}, sandbox={sandbox!r}{closed})"
 
     def close(self) -> None:
         """Close the connection pool and stop the background thread. Idempotent."""

@@ -137,10 +137,19 @@ def test_a_result_says_whether_it_may_have_been_sent() -> None:
     def result(error: Exception | None) -> BulkResult:
         return BulkResult(index=0, message=None, id=None if error else "wamid.1", error=error)
 
-    status = ivowaba.ServerError("x", status_code=500, body=None, headers={})
+    def status(code: int) -> ivowaba.APIStatusError:
+        cls = ivowaba.ServerError if code >= 500 else ivowaba.APIStatusError
+        return cls("x", status_code=code, body=None, headers={})
+
     assert result(None).sent is True
     assert result(ivowaba.ValidationError("to", "bad")).sent is False
-    assert result(status).sent is False
+    assert result(ivowaba.ClientClosedError()).sent is False
+    assert result(status(422)).sent is False
+    assert result(status(301)).sent is False  # a redirect is not followed: nothing was done
+    for code in (500, 502, 503, 504):  # the gateway may fail after it accepted the send
+        assert result(status(code)).sent is None
+    too_large = ivowaba.ResponseTooLargeError("big", status_code=200, body=b"", limit=1)
+    assert result(too_large).sent is None
     assert result(ivowaba.APIConnectionError("refused", never_sent=True)).sent is False
     assert result(ivowaba.APIConnectionError("reset after sending")).sent is None
     assert result(ivowaba.APITimeoutError("timed out")).sent is None

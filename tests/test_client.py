@@ -37,7 +37,7 @@ async def test_one_session_for_the_life_of_the_client(aclient: ivowaba.AsyncClie
     assert aclient.session() is first
     await aclient.aclose()
     assert first.closed
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(ivowaba.ClientClosedError, match="closed"):
         await aclient.countries.list()
 
 

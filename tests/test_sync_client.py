@@ -50,7 +50,7 @@ def test_close_joins_the_thread_and_is_idempotent(recorder: Recorder) -> None:
     client.close()
     client.close()
     assert _ivowaba_threads() == []
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(ivowaba.ClientClosedError, match="closed"):
         client.countries.list()
 
 
@@ -144,7 +144,7 @@ def test_closing_while_threads_are_calling_leaves_no_one_waiting(recorder: Recor
         while True:
             try:
                 client.messages.send_text("628123456789", "busy")
-            except RuntimeError as error:
+            except ivowaba.ClientClosedError as error:
                 outcomes.append(str(error))
                 return
 

@@ -8,14 +8,12 @@ from pathlib import Path
 import anyio
 
 from ivowaba._client import Endpoint
+from ivowaba._errors import ValidationError
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba._validation import text
 from ivowaba.types.resources import Media
 
 DOWNLOAD = Endpoint("media.download", "GET", "/api/v1/media/{}", sandbox=True)
-
-#: Bytes read at a time by ``download_to``: memory stays flat whatever the file size.
-CHUNK_SIZE = 64 * 1024
 
 
 def _safe_filename(name: str | None, fallback: str) -> str:
@@ -32,42 +30,53 @@ class MediaResource(Resource[Mode]):
     """Media of inbound messages, by the id found in ``message.image.id`` and the like."""
 
     @operation
-    async def download(self, media_id: str) -> Media:
+    async def download(self, media_id: str, *, max_bytes: int | None = None) -> Media:
         """The whole file in memory: ``content``, ``content_type``, and ``filename`` when the
-        server names one (``Content-Disposition``). For large files prefer ``download_to``."""
+        server names one (``Content-Disposition``). For large files prefer ``download_to``.
+
+        ``max_bytes``: refuse a file larger than this (``ResponseTooLargeError``, the
+        connection dropped as soon as the limit is passed); no limit by default.
+        """
         text(media_id, "media_id", 512)
-        async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as response:
-            content = await response.read()
+        _check_max_bytes(max_bytes)
+        async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as download:
+            content = await download.read(max_bytes)
             return Media(
-                content=content,
-                content_type=response.content_type,
-                filename=response.content_disposition.filename
-                if response.content_disposition
-                else None,
+                content=content, content_type=download.content_type, filename=download.filename
             )
 
     @operation
-    async def download_to(self, media_id: str, path: str | os.PathLike[str]) -> Path:
-        """Stream the file to ``path`` in chunks and return where it was written.
+    async def download_to(
+        self, media_id: str, path: str | os.PathLike[str], *, max_bytes: int | None = None
+    ) -> Path:
+        """Stream the file to ``path`` in chunks (memory stays flat whatever its size) and
+        return where it was written.
 
         If ``path`` is a directory the file is named after the server's filename (or the
         media id). The file appears complete or not at all: it is written beside the target
-        and renamed into place at the end.
+        and renamed into place at the end. ``max_bytes``: as for ``download``; a refused file
+        leaves nothing behind.
         """
         text(media_id, "media_id", 512)
+        _check_max_bytes(max_bytes)
         target = Path(path)
-        async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as response:
+        async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as download:
             if await anyio.Path(target).is_dir():
-                disposition = response.content_disposition
-                name = disposition.filename if disposition else None
-                target = target / _safe_filename(name, media_id)
+                target = target / _safe_filename(download.filename, media_id)
             partial = target.with_name(target.name + ".part")
             try:
                 async with await anyio.open_file(partial, "wb") as file:
-                    async for chunk in response.content.iter_chunked(CHUNK_SIZE):
+                    async for chunk in download.chunks(max_bytes):
                         await file.write(chunk)
                 await anyio.Path(partial).replace(target)
             except BaseException:
                 await anyio.Path(partial).unlink(missing_ok=True)
                 raise
         return target
+
+
+def _check_max_bytes(max_bytes: int | None) -> None:
+    if max_bytes is not None and (
+        isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1
+    ):
+        raise ValidationError("max_bytes", f"must be a positive integer or None, got {max_bytes!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ivowaba._errors import APIConnectionError, APIStatusError, ValidationError
+from ivowaba._errors import sent_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +30,8 @@ class BulkResult:
 
     @property
     def sent(self) -> bool | None:
-        """``True``: accepted. ``False``: surely not sent (bad input, an error answer, no
-        connection), so sending it again is safe. ``None``: it may have been (the connection
-        broke after the request left): look before sending it again."""
-        error = self.error
-        if error is None:
-            return True
-        if isinstance(error, (ValidationError, APIStatusError)):
-            return False
-        if isinstance(error, APIConnectionError) and error.never_sent:
-            return False
-        return None
+        """``True``: accepted. ``False``: surely not sent (bad input, a 4xx answer, no
+        connection made), so sending it again is safe. ``None``: it may have been (any 5xx, a
+        timeout or a connection dropped after the request left): look before sending it again.
+        The rule is :func:`ivowaba._errors.sent_state`."""
+        return sent_state(self.error)
