@@ -614,7 +614,13 @@ def _start(agen: AsyncGenerator[None, None]) -> None:
 def decode_answer(answer: Answer, decode: Callable[[bytes], T], endpoint: Endpoint) -> T:
     try:
         return decode(answer.body)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError) as exc:
+    except (
+        msgspec.DecodeError,
+        msgspec.ValidationError,
+        ValueError,
+        TypeError,
+        RecursionError,
+    ) as exc:
         raise ResponseDecodeError(
             f"{endpoint.name}: unexpected answer from the server ({exc})",
             status_code=answer.status,

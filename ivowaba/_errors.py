@@ -325,7 +325,7 @@ def status_error(
     try:
         body: Any = _json_decoder.decode(raw_body) if raw_body else None
         message = _message_from(body) or reason or "error"
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested past any sense
         body = raw_body.decode("utf-8", "replace")
         message = f"non-JSON answer: {body[:200].strip() or reason}"
     if status_code >= 500:

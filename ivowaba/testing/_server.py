@@ -103,7 +103,7 @@ def json_object(call: Call) -> dict[str, Any]:
         raise BadBody("The request body must be JSON, sent as Content-Type: application/json.")
     try:
         data = _decode(call.raw)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise BadBody(f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise BadBody("The request body must be a JSON object.")
