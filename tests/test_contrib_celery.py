@@ -140,7 +140,8 @@ def test_the_task_sends_a_chunk_and_returns_each_row_in_order(
     assert {(entry.wa_id, entry.body["text"]) for entry in outbox} == {
         (row["wa_id"], row["text"]) for i, row in enumerate(rows) if i != 7
     }
-    with pytest.raises(ivowaba.ClientClosedError, match="closed"):  # closed when the worker process ends
+    # closed when the worker process ends
+    with pytest.raises(ivowaba.ClientClosedError, match="closed"):
         clients[0].messages.send_text("628120000000", "after shutdown")
 
 

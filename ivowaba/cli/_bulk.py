@@ -2,16 +2,20 @@
 
 Every row's fate is appended to a journal (JSON lines, flushed as it happens):
 
-- ``{"row": 7, "wa_id": "62...", "state": "sending"}`` just before the request leaves;
+- ``{"row": 7, "wa_id": "62...", "state": "sending"}`` once the rate limiter let the row's
+  request go, right before it leaves (a row still waiting for the limiter has no entry);
 - ``{"row": 7, "wa_id": "62...", "id": "wamid..."}`` once accepted;
 - ``{"row": 7, "wa_id": "62...", "error": "...", "sent": false}`` when it surely was not
-  sent (bad input, an error answer, no connection), or ``"sent": null`` when it may have been
-  (the connection broke after the request left).
+  sent (bad input, a 4xx answer, a connection that was never made), or ``"sent": null`` when
+  it may have been (any 5xx answer, a timeout or a connection dropped after the request left,
+  an accepted answer that could not be read). ``sent`` is ``BulkResult.sent``, that is
+  :func:`ivowaba._errors.sent_state`.
 
 ``--resume`` skips every row that has an id, sends again the rows that surely were not sent,
-and reports as *unknown* the rows whose outcome was never written (in flight when the run
-was killed) or may have been sent: they are never sent again silently
-(``--resend-unknown`` does it, on purpose).
+and reports as *unknown* the rows that may have been sent: ``"sent": null``, or a
+``"sending"`` entry with no outcome after it (in flight when the run was killed). They are
+never sent again silently (``--resend-unknown`` does it, on purpose). A run ends with exit
+code 1 when any row failed or is unknown, and its summary lists the unknown rows.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ivowaba._bulk import send_concurrently
-from ivowaba._client import AsyncClient
+from ivowaba._client import AsyncClient, request_leaving
 from ivowaba._errors import ValidationError
 from ivowaba._outbound import template_components, url_button
 from ivowaba._template_check import check_parameters
@@ -122,6 +126,8 @@ class Journal:
                 if not isinstance(row, int):
                     continue
                 if entry.get("state") == "sending":
+                    if row in in_flight:  # an earlier run's send of it never got an outcome
+                        journal.unknown.add(row)
                     in_flight.add(row)
                     continue
                 in_flight.discard(row)
@@ -301,7 +307,8 @@ async def run_bulk(args: argparse.Namespace) -> int:
 
         writer = JournalWriter(journal_path)
         progress = Progress(total - len(skip), args.progress)
-        failed = 0
+        failed = 0  # surely not sent
+        unknown_now: set[int] = set()  # may have been sent
 
         def pending() -> Iterator[RowMessage | tuple[int, Exception]]:
             for number, row in enumerate(read_rows(path), 1):
@@ -315,8 +322,22 @@ async def run_bulk(args: argparse.Namespace) -> int:
         async def send(item: RowMessage | tuple[int, Exception]) -> SentMessage:
             if isinstance(item, tuple):
                 raise item[1]
-            writer.write({"row": item.row, "wa_id": item.wa_id, "state": "sending"})
-            return await client.messages.send(item.message)
+            journaled = False
+
+            def leaving() -> None:
+                # Called by the client once the rate limiter let the request go: only now is
+                # the row in flight. Once, though a request surely never sent may be retried.
+                nonlocal journaled
+                if not journaled:
+                    journaled = True
+                    writer.write({"row": item.row, "wa_id": item.wa_id, "state": "sending"})
+
+            # This coroutine runs in its own worker task: the hook is this row's only.
+            token = request_leaving.set(leaving)
+            try:
+                return await client.messages.send(item.message)
+            finally:
+                request_leaving.reset(token)
 
         try:
             async for result in send_concurrently(send, pending(), args.concurrency):
@@ -327,7 +348,10 @@ async def run_bulk(args: argparse.Namespace) -> int:
                 if result.error is None:
                     writer.write({"row": row, "wa_id": wa_id, "id": result.id})
                 else:
-                    failed += 1
+                    if result.sent is None:
+                        unknown_now.add(row)
+                    else:
+                        failed += 1
                     writer.write(
                         {
                             "row": row,
@@ -341,7 +365,7 @@ async def run_bulk(args: argparse.Namespace) -> int:
             progress.finish()
             writer.close()
 
-    unknown = sorted(earlier.unknown) if not args.resend_unknown else []
+    unknown = sorted(unknown_now | (set() if args.resend_unknown else earlier.unknown))
     summary = {
         "rows": total,
         "sent": progress.sent,
@@ -359,5 +383,8 @@ async def run_bulk(args: argparse.Namespace) -> int:
         )
         if unknown:
             shown = ", ".join(map(str, unknown[:20])) + (" ..." if len(unknown) > 20 else "")
-            print(f"unknown rows (may have been sent; not sent again): {shown}")
+            print(
+                f"unknown rows (may have been sent; --resume sends them again only with "
+                f"--resend-unknown): {shown}"
+            )
     return EXIT_FAILED if failed or unknown else EXIT_OK

@@ -52,9 +52,11 @@ class RowResult(TypedDict):
     - ``index``: the row's position in the whole campaign (``start`` + its place in the chunk).
     - ``id``: the WhatsApp message id once the gateway accepted it, else ``None``.
     - ``error``: why it was not accepted (``"RateLimitError: ..."``), else ``None``.
-    - ``sent``: ``True`` when accepted; ``False`` when it surely was not sent (bad input, an
-      error answer, no connection), so sending it again is safe; ``None`` when it may have been
-      (the connection broke after the request left).
+    - ``sent``: ``True`` when accepted; ``False`` when it surely was not sent (bad input, a
+      4xx answer, a connection that was never made), so sending it again is safe; ``None``
+      when it may have been (any 5xx answer, a timeout or a connection dropped after the
+      request left): look before sending it again. It is ``BulkResult.sent``, the rule of
+      :func:`ivowaba._errors.sent_state`.
     """
 
     index: int
