@@ -16,17 +16,39 @@ client = ivowaba.AsyncClient(rate_limiter=RedisRateLimiter(redis, "ivowaba:rate:
 dispatcher = Dispatcher(store=RedisDedupStore(redis))
 ```
 
-A ``redis.asyncio`` client connects on the event loop that first uses it and cannot move to
-another loop or across a fork: make it in the process (and, for the blocking
-``ivowaba.Client``, for the client) that uses it.
+One ``redis.asyncio.Redis`` may be made once, at import, and used by these classes in any
+number of event loops one after another (each ``asyncio.run()``, a test's loop, the blocking
+``ivowaba.Client``'s loop thread) and in forked children (gunicorn ``--preload``, Celery
+prefork, ``multiprocessing`` with fork):
+
+- a connection serves only the loop it was opened on. When a loop these classes used shuts
+  down (the end of ``asyncio.run()``, a blocking ``Client`` closed), the connections opened on
+  it are closed there; the next loop opens new ones. (A loop closed without
+  ``shutdown_asyncgens()`` cannot close them: they are then kept open, never used again.)
+- a forked child never uses, closes or unregisters a connection it inherited: they are its
+  parent's sockets, on the parent's loops and selectors. It keeps them untouched and opens its
+  own; the parent carries on with its connections undisturbed.
+- two event loops running at once (in two threads) cannot share one ``Redis``: a call on the
+  second while the first still runs raises ``IvowabaError``. Give each such loop its own.
+
+This holds for a ``Redis`` on a connection pool (``Redis(...)``, ``Redis.from_url``,
+``connection_pool=``, ``single_connection_client=True``), not for a ``RedisCluster``, which
+still serves only the process and the event loop that first use it. The check is made by these
+classes' calls: your own calls on the same ``Redis`` are safe on a loop, or in a forked child,
+once one of them has run there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from typing import TYPE_CHECKING
+import weakref
+from collections.abc import AsyncGenerator, Iterable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
 
+from ivowaba import _fork
+from ivowaba._errors import IvowabaError
 from ivowaba.webhooks._dedup import DEFAULT_TTL
 
 if TYPE_CHECKING:
@@ -107,6 +129,7 @@ class RedisRateLimiter:
         # Rounded up: a fraction of a microsecond more per request, never a request too many.
         self._interval = math.ceil(period * 1_000_000 / rate)
         self._script = redis.register_script(_GCRA)
+        self._pool = _PoolBinding.of(redis)
 
     def __repr__(self) -> str:
         return (
@@ -116,6 +139,7 @@ class RedisRateLimiter:
 
     async def acquire(self) -> None:
         """Wait until one more request may start."""
+        _on_this_loop(self._pool)
         wait = await self._script(
             keys=[self.key], args=[self._interval, self._interval * self.burst]
         )
@@ -155,14 +179,186 @@ class RedisDedupStore:
         self.prefix = prefix
         self.ttl = ttl
         self._ttl_ms = max(1, math.ceil(ttl * 1000))
+        self._pool = _PoolBinding.of(redis)
 
     def __repr__(self) -> str:
         return f"RedisDedupStore(prefix={self.prefix!r}, ttl={self.ttl!r})"
 
     async def add(self, key: str) -> bool:
         """Claim ``key``: True if no receiver had it yet, False for a duplicate."""
+        _on_this_loop(self._pool)
         return bool(await self.redis.set(self.prefix + key, 1, nx=True, px=self._ttl_ms))
 
     async def discard(self, key: str) -> None:
         """Forget ``key``, so that the next delivery runs its handlers again."""
+        _on_this_loop(self._pool)
         await self.redis.delete(self.prefix + key)
+
+
+# -- one pool, one event loop, one process ----------------------------------------------------
+#
+# A redis.asyncio connection is a stream of the loop it was opened on, and its socket is
+# shared with a forked child. redis-py's pool hands any idle connection to any caller, so
+# before each call the pool is checked to belong to the running loop in this process (two
+# compares); when it does not, ``_PoolBinding.move_to`` takes out of it what cannot serve here.
+
+#: Connections still open on a loop that is not the running one: only their own loop can close
+#: them. Kept here, never used again, until that loop shuts down (if these classes were used on
+#: it: see ``_close_at_loop_shutdown``) or, for a loop closed without shutting down, for good.
+_put_aside: list[Any] = []
+
+
+def _loop_of(connection: Any) -> asyncio.AbstractEventLoop | None:
+    """The loop ``connection`` is open on; None when it is closed (it opens on any loop)."""
+    writer = getattr(connection, "_writer", None)
+    return None if writer is None else getattr(writer, "_loop", None)
+
+
+class _PoolBinding:
+    """Where the connections of one ``redis.asyncio`` connection pool may be used now: one loop
+    in one process (the fork generation). Shared by every limiter and store on the pool."""
+
+    __slots__ = ("__weakref__", "clients", "generation", "guards", "loop", "pool")
+
+    _of_pool: weakref.WeakKeyDictionary[Any, _PoolBinding] = weakref.WeakKeyDictionary()
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = weakref.ref(pool)
+        self.clients: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.generation = _fork.generation
+        #: Per loop the pool was used on and that has not shut down: what closes its
+        #: connections when it does.
+        self.guards: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
+
+    @classmethod
+    def of(cls, redis: Any) -> _PoolBinding | None:
+        """The binding of ``redis``'s pool; None for a client without one (a cluster)."""
+        pool = getattr(redis, "connection_pool", None)
+        if not (
+            isinstance(getattr(pool, "_available_connections", None), list)
+            and hasattr(getattr(pool, "_in_use_connections", None), "discard")
+        ):
+            return None
+        try:
+            binding = cls._of_pool.setdefault(pool, cls(pool))
+        except TypeError:  # a pool that cannot be a dictionary key: one binding per client
+            binding = cls(pool)
+        binding.clients.add(redis)
+        return binding
+
+    def move_to(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Make the pool fit for use on ``loop``, the running one, in this process."""
+        pool = self.pool()
+        if pool is None:
+            return
+        forked = self.generation != _fork.generation
+        if forked:
+            # Everything the pool holds is the parent's: sockets open on the parent's loops,
+            # whose selectors are the parent's epoll instances. Closing or unregistering any of
+            # it here would break the parent, and using it would mix two processes' replies on
+            # one socket: it is all kept, untouched, and the pool starts empty.
+            _fork.abandon(self.loop, *self.guards, *self.guards.values())
+            _fork.abandon(*pool._available_connections, *pool._in_use_connections)
+            self.guards = {}
+            pool.reset()
+            for client in self.clients:  # a single_connection_client's own connection
+                if getattr(client, "connection", None) is not None:
+                    _fork.abandon(client.connection)
+                    client.connection = None
+        else:
+            old = self.loop
+            if old is not None and old is not loop and old.is_running():
+                raise IvowabaError(
+                    "this redis.asyncio client is in use on another event loop that is still "
+                    "running; give each event loop (each thread running one) a client of its own"
+                )
+            # Idle connections still open on another loop: put aside. Those in use are their
+            # users' to give back.
+            available = pool._available_connections
+            stale = [c for c in available if _loop_of(c) not in (None, loop)]
+            for connection in stale:
+                available.remove(connection)
+            for client in self.clients:
+                connection = getattr(client, "connection", None)
+                if _loop_of(connection) not in (None, loop):
+                    pool._in_use_connections.discard(connection)
+                    client.connection = None
+                    stale.append(connection)
+            _put_aside.extend(stale)
+            # A loop closed without shutting down never runs its guard (nor finalizes it).
+            self.guards = {at: g for at, g in self.guards.items() if not at.is_closed()}
+        _renew(pool, ("_lock", "_condition"), loop, forked)
+        for client in self.clients:
+            _renew(client, ("_single_conn_lock", "_usage_lock"), loop, forked)
+        self.loop, self.generation = loop, _fork.generation
+        if loop not in self.guards:
+            guard = self.guards[loop] = _close_at_loop_shutdown(self)
+            with suppress(StopIteration):  # run to its first yield: the loop now tracks it
+                guard.asend(None).send(None)
+
+    async def close_connections_of_this_loop(self) -> None:
+        """At the loop's shutdown: close there the connections opened on it. A
+        single_connection_client's own one goes back to the pool: the next loop takes one."""
+        loop = asyncio.get_running_loop()
+        self.guards.pop(loop, None)
+        pool = self.pool()
+        pooled = () if pool is None else (*pool._available_connections, *pool._in_use_connections)
+        singles = [
+            client
+            for client in self.clients
+            if _loop_of(getattr(client, "connection", None)) is loop
+        ]
+        mine = [
+            c
+            for c in dict.fromkeys((*pooled, *(client.connection for client in singles)))
+            if _loop_of(c) is loop
+        ]
+        mine += [c for c in _put_aside if _loop_of(c) is loop]
+        _put_aside[:] = [c for c in _put_aside if _loop_of(c) is not loop]
+        await asyncio.gather(*(c.disconnect() for c in mine), return_exceptions=True)
+        for client in singles:
+            connection, client.connection = client.connection, None
+            if pool is not None and connection is not None:
+                with suppress(Exception):
+                    await pool.release(connection)
+
+
+def _on_this_loop(binding: _PoolBinding | None) -> None:
+    """Before each call: the pool belongs to the running loop, in this process."""
+    if binding is not None:
+        loop = asyncio.get_running_loop()
+        if binding.loop is not loop or binding.generation != _fork.generation:
+            binding.move_to(loop)
+
+
+async def _close_at_loop_shutdown(binding: _PoolBinding) -> AsyncGenerator[None, None]:
+    """Started once per loop, held by it: when the loop shuts down (the end of
+    ``asyncio.run()``, of a blocking client's loop thread), it closes there the pool's
+    connections of that loop, so that none is left open on a loop that is gone."""
+    generation = _fork.generation
+    try:
+        yield
+    finally:
+        if generation == _fork.generation:
+            await binding.close_connections_of_this_loop()
+
+
+def _renew(
+    owner: object, names: Iterable[str], loop: asyncio.AbstractEventLoop, forked: bool
+) -> None:
+    """Replace ``owner``'s asyncio locks that another loop has bound, or, after a fork, all of
+    them (one the parent held at the fork would stay held here)."""
+    for name in names:
+        old = getattr(owner, name, None)
+        if isinstance(old, asyncio.Condition):
+            new: asyncio.Lock | asyncio.Condition = asyncio.Condition()
+        elif isinstance(old, asyncio.Lock):
+            new = asyncio.Lock()
+        else:
+            continue
+        bound = (getattr(old, "_loop", None), getattr(getattr(old, "_lock", None), "_loop", None))
+        if forked or any(b is not None and b is not loop for b in bound):
+            if forked:
+                _fork.abandon(old)
+            setattr(owner, name, new)
