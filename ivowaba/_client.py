@@ -445,8 +445,9 @@ class AsyncClient:
         if stream and status < 300:
             return Answer(status, response.headers, b"", response)  # the caller reads it
         try:
-            if status >= 300:
-                raw = await read_body(response, self.max_response_size, truncate=True)
+            if status >= 300:  # its status says what matters; the body is kept, within reason
+                limit = min(self.max_response_size, ERROR_BODY_LIMIT)
+                raw = await read_body(response, limit, truncate=True)
                 raise status_error(status, raw, response.headers, response.reason or "")
             return Answer(
                 status, response.headers, await read_body(response, self.max_response_size)
@@ -473,7 +474,7 @@ class AsyncClient:
             return APITimeoutError(
                 f"{where} timed out {phase}", method=method, path=url.path, never_sent=never_sent
             )
-        cause = self._scrub(f"{type(exc).__name__}: {exc}")
+        cause = self._scrub(_shortened(f"{type(exc).__name__}: {exc}"))
         return APIConnectionError(
             f"{where} failed ({cause})", method=method, path=url.path, never_sent=never_sent
         )
@@ -554,6 +555,14 @@ class Download:
     def close(self) -> None:
         """Drop the connection, the rest unread."""
         self._response.close()
+
+
+#: The most of an error answer's body kept (a 4xx or 5xx says what it needs in far less).
+ERROR_BODY_LIMIT = 64 * 1024
+
+
+def _shortened(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 #: Bytes read at a time from a download: memory stays flat whatever the file size.

@@ -167,18 +167,20 @@ async def test_a_declared_length_past_the_cap_is_refused_before_reading() -> Non
     assert len(server.requests) == 1
 
 
-async def test_an_endless_error_answer_keeps_its_status() -> None:
+@pytest.mark.parametrize(("cap", "kept"), [(1024, 1024), (None, 64 * 1024)])
+async def test_an_endless_error_answer_keeps_its_status(cap: int | None, kept: int) -> None:
     async def failing(request: Request, writer: asyncio.StreamWriter) -> None:
         await _endless(request, writer, "502 Bad Gateway")
 
+    options: dict[str, Any] = {} if cap is None else {"max_response_size": cap}
     with RawServer(failing) as server:
         async with ivowaba.AsyncClient(
-            api_key=API_KEY, base_url=server.url, max_response_size=1024, max_retries=0
+            api_key=API_KEY, base_url=server.url, max_retries=0, **options
         ) as client:
             with pytest.raises(ivowaba.ServerError) as caught:
                 await client.countries.list()
     assert caught.value.status_code == 502
-    assert len(caught.value.body) <= 1024
+    assert len(caught.value.body) == kept  # what is kept of an error body is bounded too
 
 
 async def test_an_answer_nested_past_any_sense_is_a_decode_error() -> None:
