@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
+
 from ivowaba.webhooks._dispatcher import Dispatcher
-from ivowaba.webhooks._receiver import DEFAULT_MAX_BODY, Receiver, Reply
+from ivowaba.webhooks._receiver import DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT, Receiver, Reply
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,7 +36,7 @@ class WebhookASGIApp:
         if reply is not None:
             await _send(send, reply, close=True)
             return
-        body = await self._read_body(receive)
+        body = await self._read_body(scope, receive)
         if body is None:  # the client went away
             return
         if isinstance(body, Reply):
@@ -67,21 +69,27 @@ class WebhookASGIApp:
             or receiver.check_length(content_length)
         )
 
-    async def _read_body(self, receive: Receive) -> bytes | Reply | None:
-        """The body; the 413 reply once it grows past the cap; ``None`` on disconnect."""
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | Reply | None:
+        """The body; the 413 reply once it grows past the cap, the 408 reply when it is not
+        complete within ``read_timeout``; ``None`` on disconnect."""
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > self.receiver.max_body:
-                return self.receiver.too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        try:
+            with anyio.fail_after(self.receiver.read_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        self.receiver.client_gone(_peer(scope))
+                        return None
+                    chunk: bytes = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.receiver.max_body:
+                        return self.receiver.too_large
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            return self.receiver.timed_out(_peer(scope))
 
 
 def asgi_app(
@@ -91,6 +99,7 @@ def asgi_app(
     password: str | None = None,
     path: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> WebhookASGIApp:
     """An ASGI application receiving IVOWBA notifications, answering exactly as
     :func:`create_app` does, for any ASGI server or framework (uvicorn, hypercorn, Starlette,
@@ -99,15 +108,44 @@ def asgi_app(
     - ``path``: the one path served (404 elsewhere); ``None``, the default, serves whatever
       path the framework routes to it.
     - ``username``, ``password``, ``max_body``: as for :func:`create_app`.
+    - ``read_timeout``: how long the body may take to arrive once the headers are in, in
+      seconds (10 by default); past it the answer is 408 with ``Connection: close``. A
+      client that hangs up before sending its whole body is logged at DEBUG by the
+      ``ivowaba.webhooks`` logger.
 
     In FastAPI or Starlette, route a path to it, on the same server as the rest of the app::
 
         app.add_route("/webhook", asgi_app(dispatcher, username="ivo", password=secret))
 
     or serve it alone: ``uvicorn.run(asgi_app(dispatcher), port=8080)``.
+
+    An ASGI application is called once the headers are in, so connections that are idle or
+    have not sent their headers yet are the server's to close:
+
+    - hypercorn closes them after ``keep_alive_timeout`` (``--keep-alive``, 5 s by
+      default); ``read_timeout`` (``--read-timeout``, none by default) also closes a
+      connection on which no data arrives for that long.
+    - uvicorn closes a connection idle after a response after ``--timeout-keep-alive``
+      (``timeout_keep_alive``, 5 s by default), but has no timeout for a connection that
+      has not sent complete headers. ``--h11-max-incomplete-event-size`` caps how much of
+      such headers it buffers and ``--limit-concurrency`` how many connections it serves;
+      to close slow ones, run it behind a reverse proxy that does (nginx:
+      ``client_header_timeout``, ``client_body_timeout``).
     """
-    receiver = Receiver(dispatcher, username=username, password=password, max_body=max_body)
+    receiver = Receiver(
+        dispatcher,
+        username=username,
+        password=password,
+        max_body=max_body,
+        read_timeout=read_timeout,
+    )
     return WebhookASGIApp(receiver, path)
+
+
+def _peer(scope: Scope) -> object:
+    """The client's address, for the log: its host, as aiohttp's ``request.remote``."""
+    client = scope.get("client")
+    return client[0] if client else None
 
 
 async def _send(send: Send, reply: Reply, *, close: bool = False) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 from ivowaba._errors import ConfigError, WebhookParseError
@@ -14,6 +15,11 @@ logger = logging.getLogger("ivowaba.webhooks")
 
 #: The largest body accepted by default: 1 MiB, far above any notification (a few kB).
 DEFAULT_MAX_BODY = 1024 * 1024
+
+#: How long a client may take to send a request by default, in seconds: the body once the
+#: headers are in, and (with ``create_app``) the headers on a new or idle connection. The
+#: gateway sends a notification of a few kB at once; only a stalled client takes longer.
+DEFAULT_READ_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ UNAUTHORIZED = Reply(
 )
 NOT_A_NOTIFICATION = Reply(400, "the body is not a notification\n")
 HANDLER_FAILED = Reply(500, "a handler failed; deliver again later\n")
+TIMED_OUT = Reply(408, "the body did not arrive in time\n")
 
 
 class Receiver:
@@ -44,13 +51,17 @@ class Receiver:
         username: str | None,
         password: str | None,
         max_body: int,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> None:
         if (username is None) != (password is None):
             raise ConfigError("give both username and password, or neither")
         if max_body < 1:
             raise ConfigError("max_body must be a positive number of bytes")
+        if not 0 < read_timeout < math.inf:
+            raise ConfigError("read_timeout must be a positive number of seconds")
         self.dispatcher = dispatcher
         self.max_body = max_body
+        self.read_timeout = float(read_timeout)
         self._credentials = (username, password) if username is not None else None
         self.too_large = Reply(413, f"the body is larger than {max_body} bytes\n")
 
@@ -70,6 +81,23 @@ class Receiver:
             if content_length is not None and content_length > self.max_body
             else None
         )
+
+    def client_gone(self, peer: object, *, cancelled: bool = False) -> None:
+        """Note a client that hung up before sending its whole body (or, ``cancelled``, a
+        request the server cancelled meanwhile): nothing to answer, and nothing wrong here."""
+        if cancelled:
+            logger.debug("webhook request from %s cancelled before its whole body arrived", peer)
+        else:
+            logger.debug("webhook client %s disconnected before sending the whole body", peer)
+
+    def timed_out(self, peer: object) -> Reply:
+        """The reply to a client whose body did not arrive within ``read_timeout``."""
+        logger.info(
+            "webhook body from %s not received within %g s; closing the connection",
+            peer,
+            self.read_timeout,
+        )
+        return TIMED_OUT
 
     async def handle(self, body: bytes) -> Reply:
         try:
