@@ -587,8 +587,8 @@ def assert_three_messages(emulator: Emulator) -> None:
 @needs_fork
 @pytest.mark.ivowaba_emulator(api_key=API_KEY)
 def test_fork_with_the_blocking_client(ivowaba_emulator: Emulator) -> None:
-    with ivowaba.Client(
-        api_key=API_KEY, base_url=ivowaba_emulator.base_url, timeout=FORK_TIMEOUT
+    with ivowaba.Client(  # the in-process rate limiter crosses the fork too
+        api_key=API_KEY, base_url=ivowaba_emulator.base_url, timeout=FORK_TIMEOUT, rate_limit=50
     ) as client:
         client.messages.send_text(recipient(0), "parent before")
         pid = fork(lambda: client.messages.send_text(recipient(1), "child").id.startswith("gBEG"))
@@ -602,7 +602,7 @@ def test_fork_with_the_blocking_client(ivowaba_emulator: Emulator) -> None:
 @pytest.mark.ivowaba_emulator(api_key=API_KEY)
 def test_fork_with_the_async_client_between_event_loops(ivowaba_emulator: Emulator) -> None:
     client = ivowaba.AsyncClient(
-        api_key=API_KEY, base_url=ivowaba_emulator.base_url, timeout=FORK_TIMEOUT
+        api_key=API_KEY, base_url=ivowaba_emulator.base_url, timeout=FORK_TIMEOUT, rate_limit=50
     )
 
     def send(text: str) -> bool:
