@@ -15,9 +15,14 @@ rule ``BulkResult.sent`` and the bulk journal follow too.
 
 The wait honours ``Retry-After`` (seconds or an HTTP date), capped at ``MAX_RETRY_AFTER``;
 otherwise it is exponential backoff with full jitter (tenacity's ``wait_random_exponential``).
+Tests skip the waits with ``ivowaba.testing.no_backoff()``.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import aiohttp
 import tenacity
@@ -41,7 +46,6 @@ MAX_BACKOFF = 8.0
 MAX_RETRY_AFTER = 60.0
 
 _backoff = tenacity.wait_random_exponential(multiplier=INITIAL_BACKOFF, max=MAX_BACKOFF)
-_BACKOFF_OWNER = tenacity.Retrying(wait=_backoff)
 
 
 def _transient(error: BaseException) -> bool:
@@ -61,15 +65,41 @@ def is_retryable(method: str, error: BaseException) -> bool:
     return method in IDEMPOTENT_METHODS or sent_state(error) is False
 
 
-def delay_before_retry(error: BaseException, attempt: int) -> float:
-    """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-    if isinstance(error, APIStatusError):
-        retry_after = parse_retry_after(error.headers)
-        if retry_after is not None:
-            return min(retry_after, MAX_RETRY_AFTER)
-    state = tenacity.RetryCallState(_BACKOFF_OWNER, None, (), {})
-    state.attempt_number = attempt
-    return float(_backoff(state))
+class wait_retry_after(tenacity.wait.wait_base):
+    """The server's ``Retry-After`` when it gave one (capped at ``MAX_RETRY_AFTER``), else
+    exponential backoff with full jitter."""
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, APIStatusError):
+            retry_after = parse_retry_after(error.headers)
+            if retry_after is not None:
+                return min(retry_after, MAX_RETRY_AFTER)
+        return float(_backoff(retry_state))
+
+
+#: The waits skipped under ``no_backoff()`` (``None``: waits are real).
+_skipped: list[float] | None = None
+
+
+async def _pause(seconds: float) -> None:
+    if _skipped is not None:
+        _skipped.append(seconds)
+        seconds = 0.0
+    await asyncio.sleep(seconds)
+
+
+@contextmanager
+def no_backoff() -> Iterator[list[float]]:
+    """Retry at once instead of waiting; yields the list of the waits skipped (seconds, in
+    order), so that a test can check them. For every client of the process, while it lasts."""
+    global _skipped
+    previous, _skipped = _skipped, []
+    try:
+        yield _skipped
+    finally:
+        _skipped = previous
 
 
 def never_reached_server(error: BaseException) -> bool:
@@ -79,14 +109,14 @@ def never_reached_server(error: BaseException) -> bool:
     return isinstance(error, aiohttp.ClientConnectorError)
 
 
-def retrying(method: str, max_attempts: int) -> tenacity.AsyncRetrying:
-    """The tenacity controller for the attempts after the first failed one."""
+def retrying(method: str, max_retries: int) -> tenacity.AsyncRetrying:
+    """The tenacity controller of one request: at most ``max_retries`` retries after the
+    first attempt, for the failures :func:`is_retryable` allows, each after
+    :class:`wait_retry_after`."""
     return tenacity.AsyncRetrying(
-        stop=tenacity.stop_after_attempt(max_attempts),
-        retry=tenacity.retry_if_exception(lambda e: is_retryable(method, e)),
-        wait=lambda state: delay_before_retry(
-            state.outcome.exception() if state.outcome else Exception(),  # type: ignore[arg-type]
-            state.attempt_number + 1,
-        ),
+        stop=tenacity.stop_after_attempt(max_retries + 1),
+        retry=tenacity.retry_if_exception(lambda error: is_retryable(method, error)),
+        wait=wait_retry_after(),
+        sleep=_pause,
         reraise=True,
     )

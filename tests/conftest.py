@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import ivowaba
+import ivowaba.testing
 from tests import _aioresponses_compat
 from tests._recorder import Recorder
 
@@ -17,6 +18,14 @@ _aioresponses_compat.install()
 
 API_KEY = "sk-test-planted-secret-4f2a9c"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _instant_retries() -> Iterator[None]:
+    """No test sleeps through a retry's backoff: the waits are recorded, not slept (tests of
+    the waits themselves read them from ``ivowaba.testing.no_backoff()``)."""
+    with ivowaba.testing.no_backoff():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -13,6 +13,7 @@ import tenacity
 from aioresponses import aioresponses
 
 import ivowaba
+import ivowaba.testing
 from ivowaba import _retry
 from tests._recorder import SENT, Recorder
 from tests.conftest import API_KEY
@@ -21,9 +22,10 @@ TEXT_URL = "/api/v1/messages/send-text-message"
 
 
 @pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backoff waits are not what these tests measure: make them instant."""
-    monkeypatch.setattr(_retry, "_backoff", tenacity.wait_none())
+def waits() -> Iterator[list[float]]:
+    """The waits before each retry, skipped: recorded instead of slept."""
+    with ivowaba.testing.no_backoff() as skipped:
+        yield skipped
 
 
 @pytest.fixture
@@ -43,12 +45,14 @@ async def test_429_with_retry_after_then_200_sends_twice(
     assert [r.path for r in recorder.requests] == [TEXT_URL, TEXT_URL]
 
 
-async def test_retry_after_is_honoured(retrying: ivowaba.AsyncClient, recorder: Recorder) -> None:
-    recorder.script(429, {"message": "slow down"}, headers={"Retry-After": "0.3"})
-    started = time.monotonic()
+async def test_retry_after_is_honoured(
+    retrying: ivowaba.AsyncClient, recorder: Recorder, waits: list[float]
+) -> None:
+    recorder.script(429, {"message": "slow down"}, headers={"Retry-After": "7"})
+    recorder.script(429, {"message": "slow down"}, headers={"Retry-After": "3600"})
     await retrying.countries.list()
-    assert time.monotonic() - started >= 0.3
-    assert len(recorder.requests) == 2
+    assert waits == [7.0, _retry.MAX_RETRY_AFTER]  # what the server asked, within the cap
+    assert len(recorder.requests) == 3
 
 
 async def test_retry_after_as_http_date(retrying: ivowaba.AsyncClient, recorder: Recorder) -> None:
@@ -67,22 +71,27 @@ def test_retry_after_parsing_and_cap() -> None:
     assert seconds is not None
     assert 25 <= seconds <= 31
     error = ivowaba.RateLimitError("x", status_code=429, body=None, headers={"Retry-After": "3600"})
-    assert _retry.delay_before_retry(error, 1) == _retry.MAX_RETRY_AFTER
     assert error.retry_after == 3600.0
 
 
-def test_backoff_is_exponential_with_full_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        _retry,
-        "_backoff",
-        tenacity.wait_random_exponential(multiplier=_retry.INITIAL_BACKOFF, max=_retry.MAX_BACKOFF),
-    )
+def _wait_after(error: BaseException, attempt: int) -> float:
+    """What the client's retry controller waits after failed attempt ``attempt``."""
+    controller = _retry.retrying("GET", 10)
+    state = tenacity.RetryCallState(controller, None, (), {})
+    state.attempt_number = attempt
+    state.set_exception((type(error), error, None))
+    return controller.wait(state)
+
+
+def test_backoff_is_exponential_with_full_jitter() -> None:
     error = ivowaba.ServerError("x", status_code=503, body=None, headers={})
     for attempt in (1, 2, 3, 6):
         ceiling = min(_retry.MAX_BACKOFF, _retry.INITIAL_BACKOFF * 2 ** (attempt - 1))
-        delays = [_retry.delay_before_retry(error, attempt) for _ in range(200)]
+        delays = [_wait_after(error, attempt) for _ in range(200)]
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling / 2  # jitter spreads over the whole range
+    limited = ivowaba.RateLimitError("x", status_code=429, body=None, headers={"Retry-After": "2"})
+    assert _wait_after(limited, 5) == 2.0
 
 
 @pytest.mark.parametrize(

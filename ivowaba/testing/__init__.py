@@ -10,6 +10,10 @@ async with Emulator() as emu:
     assert emu.outbox[0].body == {"wa_id": "628123456789", "text": "hello"}
 ```
 
+Retries in tests need not wait: ``with ivowaba.testing.no_backoff() as waits:`` retries at
+once and records in ``waits`` the seconds each retry would have waited (``Retry-After``, or
+the backoff).
+
 The names load on first use, so importing this package (as pytest does for the fixture)
 does not import aiohttp.
 """
@@ -20,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ivowaba._retry import no_backoff
     from ivowaba.testing._emulator import Emulator
     from ivowaba.testing._notifications import DeliveryAttempt, Webhook
     from ivowaba.testing._records import OutboxEntry, RecordedRequest, StoredMedia
@@ -31,6 +36,7 @@ __all__ = [
     "RecordedRequest",
     "StoredMedia",
     "Webhook",
+    "no_backoff",
 ]
 
 _WHERE = {
@@ -40,6 +46,7 @@ _WHERE = {
     "OutboxEntry": "ivowaba.testing._records",
     "RecordedRequest": "ivowaba.testing._records",
     "StoredMedia": "ivowaba.testing._records",
+    "no_backoff": "ivowaba._retry",
 }
 
 
