@@ -5,9 +5,8 @@ Limits come from ``ivowaba._limits``; nothing here knows about HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sized
+from collections.abc import Hashable, Iterable, Sized
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import msgspec
 
@@ -28,12 +27,7 @@ def wa_id(value: object, *, field: str = "to", default_country_code: str | None 
     """
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a phone number string, got {type(value).__name__}")
-    if (  # the common case, already a WhatsApp id: nothing to strip or replace
-        value.isascii()
-        and value.isdigit()
-        and value[0] != "0"
-        and _limits.WA_ID_MIN_DIGITS <= len(value) <= _limits.WA_ID_MAX_DIGITS
-    ):
+    if _limits.is_wa_id(value):  # the common case: nothing to strip or replace
         return value
     digits = value.translate(_PHONE_PUNCTUATION)
     if digits.startswith("00"):  # the international call prefix: a country code follows
@@ -50,7 +44,7 @@ def wa_id(value: object, *, field: str = "to", default_country_code: str | None 
         digits = default_country_code + digits[1:]
     if not digits.isdigit() or not digits.isascii():
         raise ValidationError(field, f"{value!r} is not a phone number (digits with country code)")
-    if not _limits.WA_ID_MIN_DIGITS <= len(digits) <= _limits.WA_ID_MAX_DIGITS:
+    if not _limits.is_wa_id(digits):
         raise ValidationError(
             field,
             f"{value!r} must have {_limits.WA_ID_MIN_DIGITS} to {_limits.WA_ID_MAX_DIGITS} digits "
@@ -59,15 +53,20 @@ def wa_id(value: object, *, field: str = "to", default_country_code: str | None 
     return digits
 
 
-def text(value: object, field: str, max_length: int, *, required: bool = True) -> None:
-    """``value`` is a non-empty string of at most ``max_length`` characters."""
-    if value is None and not required:
+def text(
+    value: object, field: str, max_length: int | None = None, *, required: bool = True
+) -> None:
+    """``value`` is a string of at most ``max_length`` characters, not blank when ``required``
+    (and then not ``None`` either)."""
+    if value is None:
+        if required:
+            raise ValidationError(field, "is required")
         return
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {type(value).__name__}")
-    if required and not value.strip():
+    if required and _limits.is_blank(value):
         raise ValidationError(field, "must not be empty")
-    if len(value) > max_length:
+    if max_length is not None and len(value) > max_length:
         raise ValidationError(field, f"at most {max_length} characters (got {len(value)})")
 
 
@@ -78,21 +77,26 @@ def count(value: Sized, field: str, low: int, high: int) -> None:
         raise ValidationError(field, f"{rule} items (got {n})")
 
 
-def unique(values: Collection[str], field: str) -> None:
-    """No value twice; ``field`` holds ``[]`` where the index of the repeat goes."""
-    seen: set[str] = set()
-    for index, value in enumerate(values):
+def unique(places: Iterable[tuple[str, Hashable]]) -> None:
+    """No value twice: ``places`` pairs each value with the field it stands in, and the
+    error names the field of the repeat."""
+    seen: set[Hashable] = set()
+    for field, value in places:
         if value in seen:
-            where = field.replace("[]", f"[{index}]", 1)
-            raise ValidationError(where, f"must be unique ({value!r} appears twice)")
+            raise ValidationError(field, f"must be unique ({value!r} appears twice)")
         seen.add(value)
 
 
 def http_url(value: object, field: str) -> None:
     """``value`` is an absolute http(s) URL with a host."""
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if not _limits.is_http_url(value):
         raise ValidationError(field, f"must be an http(s) URL with a host, got {value!r}")
+
+
+def absent(value: object, field: str, reason: str) -> None:
+    """``value`` is ``None``: the field must be left out, for ``reason``."""
+    if value is not None:
+        raise ValidationError(field, f"must be left out: {reason}")
 
 
 def coordinate(value: object, field: str, bounds: tuple[float, float]) -> None:

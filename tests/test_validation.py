@@ -127,6 +127,42 @@ DOCUMENTED = {
     "LONGITUDE_RANGE": (-180.0, 180.0),
     "WA_ID_MIN_DIGITS": 8,
     "WA_ID_MAX_DIGITS": 15,
+    "ID_MAX": 200,
+    "MESSAGE_ID_MAX": 512,
+    "CAPTION_MEDIA_TYPES": frozenset({"document", "image", "video"}),
+    "FILENAME_MEDIA_TYPES": frozenset({"document"}),
+    "CONTACTS_MIN": 1,
+    "TEMPLATE_COMPONENTS_MIN": 1,
+    "TEMPLATE_COMPONENT_TYPES": frozenset({"header", "body", "button"}),
+    "TEMPLATE_BUTTON_SUB_TYPES": frozenset(
+        {"quick_reply", "url", "catalog", "flow", "copy_code", "mpm", "voice_call"}
+    ),
+    "TEMPLATE_BUTTON_INDEX_RANGE": (0, 9),
+    "TEMPLATE_TEXT_PARAMETER_TYPES": frozenset({"text", "payload", "coupon_code"}),
+    "TEMPLATE_MEDIA_PARAMETER_TYPES": frozenset({"image", "document", "video"}),
+    "TEMPLATE_OBJECT_PARAMETER_TYPES": frozenset({"currency", "date_time", "action", "location"}),
+    "TEMPLATE_PARAMETER_TYPES": frozenset(
+        {"text", "payload", "coupon_code", "image", "document", "video"}
+        | {"currency", "date_time", "action", "location"}
+    ),
+    "OTP_CODE_MAX": 15,
+    "INTERACTIVE_HEADER_TYPES": {
+        "reply_buttons": frozenset({"text", "image", "video", "document"}),
+        "list": frozenset({"text"}),
+        "flow": frozenset({"text", "image", "video", "document"}),
+    },
+    "REPLY_BUTTON_UNIQUE_FIELDS": ("title", "id"),
+    "LIST_ROW_UNIQUE_FIELDS": ("id",),
+    "SECTIONS_MIN": 1,
+    "FLOW_ACTIONS": frozenset({"navigate", "data_exchange"}),
+    "ABOUT_MAX": 139,
+    "BUSINESS_WEBSITES_MAX": 2,
+    "TEMPLATE_CATEGORIES": frozenset({"UTILITY", "MARKETING", "AUTHENTICATION"}),
+    "TEMPLATE_HEADER_FORMATS": frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"}),
+    "TEMPLATE_BUTTON_TYPES": frozenset({"URL", "PHONE_NUMBER", "QUICK_REPLY", "COPY_CODE", "FLOW"}),
+    "TEMPLATE_OTP_TYPES": frozenset({"COPY_CODE", "ONE_TAP"}),
+    "TEMPLATE_URL_TYPES": frozenset({"static", "dynamic"}),
+    "CODE_EXPIRATION_MINUTES": (1, 90),
 }
 
 

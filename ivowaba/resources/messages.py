@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from ivowaba import _json
+from ivowaba import _json, _limits
 from ivowaba import _validation as v
 from ivowaba._bulk import send_concurrently as _send_concurrently
 from ivowaba._client import Endpoint
@@ -216,7 +216,7 @@ class Messages(Resource[Mode]):
     async def send_otp(self, to: str, template_id: str, code: str) -> SentMessage:
         """Send a one-time password with an authentication template: the code goes in the
         body and in the copy-code (URL) button, as the reference's OTP example does."""
-        v.text(code, "code", 15)
+        v.text(code, "code", _limits.OTP_CODE_MAX)
         parts = template_components(body=[code], buttons=[url_button(code)])
         return await self._deliver(
             TemplateMessage(wa_id=self._to(to), template_id=template_id, components=parts)
@@ -436,5 +436,5 @@ class Messages(Resource[Mode]):
     @operation
     async def mark_read(self, message_id: str) -> None:
         """Mark a received message as read (the customer sees blue ticks)."""
-        v.text(message_id, "message_id", 512)
+        v.text(message_id, "message_id", _limits.MESSAGE_ID_MAX)
         await self._client.request(MARK_READ, path_args=(message_id,))

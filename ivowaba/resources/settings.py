@@ -11,7 +11,7 @@ from typing import BinaryIO
 import aiohttp
 import msgspec
 
-from ivowaba import _json
+from ivowaba import _json, _limits
 from ivowaba import _validation as v
 from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
@@ -28,9 +28,6 @@ GET_ABOUT = Endpoint("settings.get_about", "GET", f"{_API}/profiles/about")
 UPDATE_ABOUT = Endpoint("settings.update_about", "PATCH", f"{_API}/profiles/about")
 GET_PHOTO = Endpoint("settings.get_photo", "GET", f"{_API}/profiles/photo")
 UPDATE_PHOTO = Endpoint("settings.update_photo", "POST", f"{_API}/profiles/photo")
-
-#: WhatsApp's limit on the profile "about" text.
-ABOUT_MAX = 139
 
 
 class _Profile(msgspec.Struct):
@@ -169,7 +166,7 @@ class Settings(Resource[Mode]):
     @operation
     async def update_about(self, text: str) -> None:
         """Change the profile's "about" text (at most 139 characters)."""
-        v.text(text, "text", ABOUT_MAX)
+        v.text(text, "text", _limits.ABOUT_MAX)
         await self._client.request(UPDATE_ABOUT, body=_json.encode(_AboutUpdate(text=text)))
 
     @operation

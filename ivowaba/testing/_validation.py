@@ -7,7 +7,8 @@ action.buttons.0.title field must not be greater than 20 characters.``).
 
 Types are checked strictly, as JSON types: a number sent as a string, or ``null`` sent for a
 field that should have been left out, is an error. That is what makes the emulator catch a
-client that encodes a body wrongly. The numeric limits are WhatsApp's, from ``ivowaba._limits``.
+client that encodes a body wrongly. WhatsApp's limits and rules come from ``ivowaba._limits``,
+the ones the client checks before sending: the emulator refuses exactly what the client does.
 """
 
 from __future__ import annotations
@@ -18,13 +19,6 @@ from typing import Any, Final
 from ivowaba import _limits
 
 Errors = dict[str, list[str]]
-
-#: WhatsApp's limit on the profile "about" text. The SDK does not check it, so it lives here.
-ABOUT_MAX: Final = 139
-#: WhatsApp's limit on the websites of a business profile.
-BUSINESS_WEBSITES_MAX: Final = 2
-#: WhatsApp's bounds on an authentication template's code expiry, in minutes.
-CODE_EXPIRATION_MINUTES: Final = (1, 90)
 
 _ABSENT: Final = object()
 
@@ -77,7 +71,7 @@ class Body:
             if required:
                 self.fail(key, "The {a} field is required.")
             return _ABSENT
-        empty = value is None or value == [] or (isinstance(value, str) and not value.strip())
+        empty = value is None or value == [] or (isinstance(value, str) and _limits.is_blank(value))
         if required and empty:
             self.fail(key, "The {a} field is required.")
             return _ABSENT
@@ -111,8 +105,7 @@ class Body:
         value = self.string(key, required=required)
         if value is None:
             return None
-        scheme, sep, rest = value.partition("://")
-        if not sep or scheme.lower() not in ("http", "https") or not rest.split("/")[0]:
+        if not _limits.is_http_url(value):
             self.fail(key, "The {a} field must be a valid URL.")
             return None
         return value
@@ -161,15 +154,24 @@ class Body:
         value = self.string(key, required=True)
         if value is None:
             return None
-        low, high = _limits.WA_ID_MIN_DIGITS, _limits.WA_ID_MAX_DIGITS
-        if not (value.isascii() and value.isdigit() and low <= len(value) <= high):
-            self.fail(key, f"The {{a}} field must be between {low} and {high} digits.")
+        if not _limits.is_wa_id(value):
+            low, high = _limits.WA_ID_MIN_DIGITS, _limits.WA_ID_MAX_DIGITS
+            rule = f"must be between {low} and {high} digits"
+            if value.startswith("0"):
+                rule = "must start with a country code, not 0"
+            self.fail(key, f"The {{a}} field {rule}.")
             return None
         return value
 
     def prohibited(self, key: str, reason: str) -> None:
         if key in self.data:
             self.fail(key, f"The {{a}} field is prohibited when {reason}.")
+
+    def filename(self, kind: str | None) -> None:
+        """``filename``, which only a document may have."""
+        self.string("filename")
+        if kind is not None and not _limits.takes_filename(kind):
+            self.prohibited("filename", f"type is {kind}")
 
     # -- containers ------------------------------------------------------------------------
 
@@ -225,21 +227,21 @@ class Body:
         values = (inner.string(index, required=True) for index in range(len(items)))
         return [value for value in values if value is not None]
 
-    def distinct(self, items: Iterable[Body], key: str) -> None:
-        """Laravel's ``distinct``: ``key`` must differ across ``items``."""
-        seen: set[Any] = set()
-        for item in items:
-            value = item.data.get(key)
-            if not isinstance(value, str):
-                continue
-            if value in seen:
-                item.fail(key, "The {a} field has a duplicate value.")
-            seen.add(value)
+    def distinct(self, items: Iterable[Body], keys: Iterable[str]) -> None:
+        """Laravel's ``distinct``: each of ``keys`` must differ across ``items``."""
+        items = list(items)
+        for key in keys:
+            seen: set[Any] = set()
+            for item in items:
+                value = item.data.get(key)
+                if not isinstance(value, str):
+                    continue
+                if value in seen:
+                    item.fail(key, "The {a} field has a duplicate value.")
+                seen.add(value)
 
 
 # -- messages ------------------------------------------------------------------------------
-
-_INTERACTIVE_HEADER_TYPES: Final = frozenset({"text", "image", "video", "document"})
 
 
 def _interactive_text(b: Body) -> None:
@@ -248,16 +250,16 @@ def _interactive_text(b: Body) -> None:
     b.string("footer", max=_limits.INTERACTIVE_FOOTER_MAX)
 
 
-def _interactive_header(b: Body, types: Container[str] = _INTERACTIVE_HEADER_TYPES) -> None:
+def _interactive_header(b: Body, message_kind: str) -> None:
     header = b.object("header")
     if header is None:
         return
-    kind = header.string("type", required=True, choices=types)
+    kind = header.string("type", required=True, choices=_limits.header_types(message_kind))
     if kind == "text":
         header.string("text", required=True, max=_limits.INTERACTIVE_HEADER_TEXT_MAX)
     elif kind is not None:
         header.url("link", required=True)
-        header.string("filename")
+    header.filename(kind)
 
 
 def send_text(b: Body) -> None:
@@ -271,12 +273,9 @@ def send_media(b: Body) -> None:
     kind = b.string("type", required=True, choices=_limits.MEDIA_TYPES)
     b.url("link", required=True)
     b.string("caption", max=_limits.CAPTION_MAX)
-    b.string("filename")
-    # WhatsApp: captions are for image, video and document; a filename only for a document.
-    if kind in ("audio", "sticker"):
+    if kind is not None and not _limits.takes_caption(kind):
         b.prohibited("caption", f"type is {kind}")
-    if kind is not None and kind != "document":
-        b.prohibited("filename", f"type is {kind}")
+    b.filename(kind)
 
 
 def send_location(b: Body) -> None:
@@ -295,7 +294,7 @@ def _string_fields(b: Body | None, *keys: str) -> None:
 
 def send_contacts(b: Body) -> None:
     b.wa_id()
-    for card in b.objects("contacts", required=True):
+    for card in b.objects("contacts", required=True, min=_limits.CONTACTS_MIN):
         name = card.object("name", required=True)
         if name is not None:
             name.string("formatted_name", required=True)
@@ -316,52 +315,33 @@ def send_contacts(b: Body) -> None:
             _string_fields(im, "service", "user_id")
 
 
-_COMPONENT_TYPES: Final = frozenset({"header", "body", "button"})
-_BUTTON_SUB_TYPES: Final = frozenset(
-    {"quick_reply", "url", "catalog", "flow", "copy_code", "mpm", "voice_call"}
-)
-_PARAMETER_TYPES: Final = frozenset(
-    {
-        "text",
-        "currency",
-        "date_time",
-        "image",
-        "document",
-        "video",
-        "location",
-        "payload",
-        "action",
-        "coupon_code",
-    }
-)
-
-
 def _template_parameter(p: Body) -> None:
-    kind = p.string("type", required=True, choices=_PARAMETER_TYPES)
-    if kind in ("text", "payload", "coupon_code"):
+    kind = p.string("type", required=True, choices=_limits.TEMPLATE_PARAMETER_TYPES)
+    if kind in _limits.TEMPLATE_TEXT_PARAMETER_TYPES:
         p.string(kind, required=True)
-    elif kind in ("image", "document", "video"):
+    elif kind in _limits.TEMPLATE_MEDIA_PARAMETER_TYPES:
         media = p.object(kind, required=True)
         if media is not None:
             if media.has("id"):
                 media.string("id", required=True)
             else:
                 media.url("link", required=True)
-            media.string("filename")
             media.string("caption")
-    elif kind in ("currency", "date_time", "action", "location"):
+            media.filename(kind)
+    elif kind in _limits.TEMPLATE_OBJECT_PARAMETER_TYPES:
         p.object(kind, required=True)
 
 
 def send_template(b: Body) -> None:
     b.wa_id()
-    template_id = b.string("template_id", required=True)
+    template_id = b.string("template_id", required=True, max=_limits.ID_MAX)
     if template_id is not None and template_id not in b.known_templates:
         b.fail("template_id", "The selected {a} is invalid.")
-    for component in b.objects("components", required=True):
-        kind = component.string("type", required=True, choices=_COMPONENT_TYPES)
+    components = b.objects("components", required=True, min=_limits.TEMPLATE_COMPONENTS_MIN)
+    for component in components:
+        kind = component.string("type", required=True, choices=_limits.TEMPLATE_COMPONENT_TYPES)
         if kind == "button":
-            component.string("sub_type", required=True, choices=_BUTTON_SUB_TYPES)
+            component.string("sub_type", required=True, choices=_limits.TEMPLATE_BUTTON_SUB_TYPES)
             _button_index(component)
         for parameter in component.objects("parameters"):
             _template_parameter(parameter)
@@ -373,16 +353,14 @@ def _button_index(component: Body) -> None:
     index = component.data.get("index")
     if index is None or index == "":
         component.fail("index", "The {a} field is required.")
-    elif isinstance(index, bool) or not (
-        (isinstance(index, int) and 0 <= index <= 9)
-        or (isinstance(index, str) and index.isdigit() and 0 <= int(index) <= 9)
-    ):
-        component.fail("index", "The {a} field must be between 0 and 9.")
+    elif not _limits.is_button_index(index):
+        low, high = _limits.TEMPLATE_BUTTON_INDEX_RANGE
+        component.fail("index", f"The {{a}} field must be between {low} and {high}.")
 
 
 def send_reply_buttons(b: Body) -> None:
     b.wa_id()
-    _interactive_header(b)
+    _interactive_header(b, "reply_buttons")
     _interactive_text(b)
     action = b.object("action", required=True)
     if action is None:
@@ -393,8 +371,7 @@ def send_reply_buttons(b: Body) -> None:
     for button in buttons:
         button.string("id", required=True, max=_limits.REPLY_BUTTON_ID_MAX)
         button.string("title", required=True, max=_limits.REPLY_BUTTON_TITLE_MAX)
-    action.distinct(buttons, "id")
-    action.distinct(buttons, "title")
+    action.distinct(buttons, _limits.REPLY_BUTTON_UNIQUE_FIELDS)
 
 
 def _sections(action: Body, items_key: str, *, max_sections: int, max_items: int) -> list[Body]:
@@ -402,10 +379,11 @@ def _sections(action: Body, items_key: str, *, max_sections: int, max_items: int
 
     A section needs a title only when there are several; the item limit is across sections.
     """
-    sections = action.objects("sections", required=True, min=1, max=max_sections)
+    sections = action.objects("sections", required=True, min=_limits.SECTIONS_MIN, max=max_sections)
     items: list[Body] = []
+    titled = _limits.section_title_required(len(sections))
     for section in sections:
-        section.string("title", required=len(sections) > 1, max=_limits.SECTION_TITLE_MAX)
+        section.string("title", required=titled, max=_limits.SECTION_TITLE_MAX)
         items.extend(section.objects(items_key, required=True))
     if len(items) > max_items:
         action.fail(
@@ -416,7 +394,7 @@ def _sections(action: Body, items_key: str, *, max_sections: int, max_items: int
 
 def send_list(b: Body) -> None:
     b.wa_id()
-    _interactive_header(b, types=("text",))
+    _interactive_header(b, "list")
     _interactive_text(b)
     action = b.object("action", required=True)
     if action is None:
@@ -429,7 +407,7 @@ def send_list(b: Body) -> None:
         row.string("id", required=True, max=_limits.LIST_ROW_ID_MAX)
         row.string("title", required=True, max=_limits.LIST_ROW_TITLE_MAX)
         row.string("description", max=_limits.LIST_ROW_DESCRIPTION_MAX)
-    action.distinct(rows, "id")
+    action.distinct(rows, _limits.LIST_ROW_UNIQUE_FIELDS)
 
 
 def send_product(b: Body) -> None:
@@ -438,8 +416,8 @@ def send_product(b: Body) -> None:
     b.string("footer", max=_limits.INTERACTIVE_FOOTER_MAX)
     action = b.object("action", required=True)
     if action is not None:
-        action.string("catalog_id", required=True)
-        action.string("product_retailer_id", required=True)
+        action.string("catalog_id", required=True, max=_limits.ID_MAX)
+        action.string("product_retailer_id", required=True, max=_limits.ID_MAX)
 
 
 def send_product_list(b: Body) -> None:
@@ -449,7 +427,7 @@ def send_product_list(b: Body) -> None:
     action = b.object("action", required=True)
     if action is None:
         return
-    action.string("catalog_id", required=True)
+    action.string("catalog_id", required=True, max=_limits.ID_MAX)
     items = _sections(
         action,
         "product_items",
@@ -457,21 +435,21 @@ def send_product_list(b: Body) -> None:
         max_items=_limits.PRODUCT_ITEMS_MAX,
     )
     for item in items:
-        item.string("product_retailer_id", required=True)
+        item.string("product_retailer_id", required=True, max=_limits.ID_MAX)
 
 
 def send_flow(b: Body) -> None:
     b.wa_id()
-    _interactive_header(b)
+    _interactive_header(b, "flow")
     _interactive_text(b)
     action = b.object("action", required=True)
     parameters = action.object("parameters", required=True) if action else None
     if parameters is None:
         return
     parameters.string("flow_message_version", required=True)
-    parameters.string("flow_id", required=True)
+    parameters.string("flow_id", required=True, max=_limits.ID_MAX)
     parameters.string("flow_cta", required=True, max=_limits.FLOW_CTA_MAX)
-    parameters.string("flow_action", required=True, choices=("navigate", "data_exchange"))
+    parameters.string("flow_action", required=True, choices=_limits.FLOW_ACTIONS)
     payload = parameters.object("flow_action_payload")
     if payload is not None:
         payload.string("screen")
@@ -486,22 +464,15 @@ def check_contacts(b: Body) -> None:
     b.strings("contacts", required=True)
 
 
-_TEMPLATE_CATEGORIES: Final = frozenset({"UTILITY", "MARKETING", "AUTHENTICATION"})
-_HEADER_FORMATS: Final = frozenset({"TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
-_TEMPLATE_BUTTON_TYPES: Final = frozenset(
-    {"URL", "PHONE_NUMBER", "QUICK_REPLY", "COPY_CODE", "FLOW"}
-)
-
-
 def template_spec(b: Body, languages: Container[str]) -> None:
     """The body of "Create template" and "Update template"."""
     b.string("label", required=True)
-    category = b.string("category_id", required=True, choices=_TEMPLATE_CATEGORIES)
+    category = b.string("category_id", required=True, choices=_limits.TEMPLATE_CATEGORIES)
     b.string("language_id", required=True, choices=languages)
     b.boolean("is_propose", required=True)
     header = b.object("header")
     if header is not None:
-        kind = header.string("format", required=True, choices=_HEADER_FORMATS)
+        kind = header.string("format", required=True, choices=_limits.TEMPLATE_HEADER_FORMATS)
         header.string("text", required=kind == "TEXT")
         header.strings("examples")
     body = b.object("body", required=category != "AUTHENTICATION")
@@ -510,26 +481,26 @@ def template_spec(b: Body, languages: Container[str]) -> None:
         body.strings("examples")
     b.string("footer")
     for button in b.objects("buttons"):
-        kind = button.string("type", required=True, choices=_TEMPLATE_BUTTON_TYPES)
+        kind = button.string("type", required=True, choices=_limits.TEMPLATE_BUTTON_TYPES)
         button.string("text", required=True)
         if kind == "URL":
             button.url("url", required=True)
-            button.string("url_type", choices=("static", "dynamic"))
+            button.string("url_type", choices=_limits.TEMPLATE_URL_TYPES)
         elif kind == "PHONE_NUMBER":
             button.string("phone_number", required=True)
             button.string("country_code")
         button.strings("examples")
     for otp in b.objects("otp", required=category == "AUTHENTICATION"):
-        otp.string("otp_type", required=True, choices=("COPY_CODE", "ONE_TAP"))
+        otp.string("otp_type", required=True, choices=_limits.TEMPLATE_OTP_TYPES)
         otp.string("text")
     b.boolean("add_security_recommendation")
-    b.integer("code_expiration_minutes", between=CODE_EXPIRATION_MINUTES)
+    b.integer("code_expiration_minutes", between=_limits.CODE_EXPIRATION_MINUTES)
 
 
 def update_business_profile(b: Body) -> None:
     for key in ("address", "description", "email", "vertical"):
         b.string(key)
-    websites = b.array("websites", max=BUSINESS_WEBSITES_MAX)
+    websites = b.array("websites", max=_limits.BUSINESS_WEBSITES_MAX)
     if websites is not None:
         inner = b.nested("websites", dict(enumerate(websites)))
         for index in range(len(websites)):
@@ -537,7 +508,7 @@ def update_business_profile(b: Body) -> None:
 
 
 def update_about(b: Body) -> None:
-    b.string("text", required=True, max=ABOUT_MAX)
+    b.string("text", required=True, max=_limits.ABOUT_MAX)
 
 
 #: Operation name → the rule its JSON body follows. Creating and updating a template follow
