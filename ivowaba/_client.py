@@ -636,3 +636,6 @@ def decode_answer(answer: Answer, decode: Callable[[bytes], T], endpoint: Endpoi
 def _log(method: str, url: URL, status: int | str, attempt: int, started: float) -> None:
     elapsed = (time.perf_counter() - started) * 1000
     logger.debug("%s %s -> %s (attempt %d, %.1f ms)", method, url.path, status, attempt, elapsed)
+
+
+AsyncClient.__module__ = "ivowaba"  # as users import it: ivowaba.AsyncClient

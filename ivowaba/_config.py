@@ -137,3 +137,6 @@ def resolve_country_code(code: str | None) -> str | None:
     if not digits.isdigit() or not 1 <= len(digits) <= 3:
         raise ConfigError(f"default_country_code must be 1 to 3 digits such as '62', got {code!r}")
     return digits
+
+
+Timeout.__module__ = "ivowaba"  # as users import it: ivowaba.Timeout

@@ -336,3 +336,8 @@ def status_error(
         location = headers.get("Location") or headers.get("location") or "nowhere"
         message = f"redirected to {location} (redirects are not followed)"
     return cls(message, status_code=status_code, body=body, headers=headers)
+
+
+for _name in __all__:  # tracebacks and reprs say ivowaba.ConfigError, never a private path
+    globals()[_name].__module__ = "ivowaba"
+del _name

@@ -103,3 +103,6 @@ def template_components(
         )
     parts.extend(v.convert(b, TemplateComponent, f"buttons[{i}]") for i, b in enumerate(buttons))
     return parts or [TemplateComponent(type="body")]
+
+
+message_from_dict.__module__ = "ivowaba"  # as users import it: ivowaba.message_from_dict

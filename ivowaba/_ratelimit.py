@@ -54,3 +54,6 @@ class SlidingWindowLimiter:
                 if wait > 0:
                     await asyncio.sleep(wait)
             starts.append(time.monotonic())
+
+
+RateLimiter.__module__ = "ivowaba"  # as users import it: ivowaba.RateLimiter

@@ -124,3 +124,6 @@ class Client:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+Client.__module__ = "ivowaba"  # as users import it: ivowaba.Client

@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from ivowaba.types._base import Inbound, Outbound
 
+__all__ = [
+    "ContactAddress",
+    "ContactCard",
+    "ContactCheck",
+    "ContactEmail",
+    "ContactName",
+    "ContactOrg",
+    "ContactPhone",
+    "ContactUrl",
+]
+
 
 class ContactAddress(Outbound):
     street: str | None = None

@@ -12,6 +12,29 @@ from typing import Any
 from ivowaba.types._base import Outbound
 from ivowaba.types.contacts import ContactCard
 
+__all__ = [
+    "ContactsMessage",
+    "FlowMessage",
+    "InteractiveHeader",
+    "ListMessage",
+    "ListRow",
+    "ListSection",
+    "LocationMessage",
+    "MediaMessage",
+    "MediaObject",
+    "OutboundMessage",
+    "ProductItem",
+    "ProductListMessage",
+    "ProductMessage",
+    "ProductSection",
+    "ReplyButton",
+    "ReplyButtonsMessage",
+    "TemplateComponent",
+    "TemplateMessage",
+    "TemplateParameter",
+    "TextMessage",
+]
+
 # -- text, media, location, contacts ---------------------------------------------------------
 
 

@@ -90,8 +90,6 @@ __all__ = [
     "System",
     "Text",
     "UnknownMessage",
-    "notification_from_json",
-    "notification_from_object",
 ]
 
 #: Status error codes after which sending the same message again later may succeed.

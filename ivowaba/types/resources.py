@@ -8,6 +8,16 @@ import msgspec
 
 from ivowaba.types._base import Inbound
 
+__all__ = [
+    "BusinessProfile",
+    "Country",
+    "Media",
+    "Page",
+    "Pagination",
+    "SentMessage",
+    "Webhook",
+]
+
 T = TypeVar("T")
 
 

@@ -9,6 +9,16 @@ import msgspec
 
 from ivowaba.types._base import Inbound, Outbound
 
+__all__ = [
+    "Template",
+    "TemplateBodySpec",
+    "TemplateButtonSpec",
+    "TemplateCategory",
+    "TemplateHeaderSpec",
+    "TemplateLanguage",
+    "TemplateOtpSpec",
+]
+
 _PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
