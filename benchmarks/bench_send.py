@@ -7,6 +7,13 @@ raw aiohttp + msgspec at the same concurrency: the ceiling of our stack.
     python benchmarks/bench_send.py                 # N=20000, all cases
     python benchmarks/bench_send.py -n 5000 --cases ivowaba_async,aiohttp_msgspec
     python benchmarks/bench_send.py --json benchmarks/results/send.json
+    python benchmarks/bench_send.py --cases none --rounds 7     # only the interleaved rounds
+
+The interleaved rounds compare what the SDK's own request path costs: raw aiohttp + msgspec
+and ivowaba's AsyncClient at concurrency 64, one after the other (raw, SDK, raw, SDK, ...),
+each in a fresh process pinned to the same CPU. The client's CPU time per request (steadier
+than wall time on a shared machine) and the throughput give one ratio per pair; the medians
+are reported with every round.
 
 Needs the ``bench`` extra (httpx, requests): ``pip install -e '.[bench]'``.
 """
@@ -19,6 +26,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -270,9 +278,46 @@ def child(args: argparse.Namespace) -> None:
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
     run_case(args.child, args.url, min(args.n, 500), args.concurrency)  # warm up
+    cpu_started = time.process_time()
     seconds = run_case(args.child, args.url, args.n, args.concurrency)
+    cpu = time.process_time() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "per_second": args.n / seconds, "peak_rss_mb": peak_mb}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "per_second": args.n / seconds,
+                "cpu_us_per_request": cpu / args.n * 1e6,
+                "peak_rss_mb": peak_mb,
+            }
+        )
+    )
+
+
+def interleaved_rounds(url: str, n: int, rounds: int, cpu: int | None) -> dict[str, Any]:
+    """Raw aiohttp + msgspec and the SDK at concurrency 64, alternating, ``rounds`` pairs."""
+    pairs = []
+    for number in range(1, rounds + 1):
+        raw = measure_in_child("aiohttp_msgspec", url, n, 64, cpu)
+        sdk = measure_in_child("ivowaba_async", url, n, 64, cpu)
+        pair = {
+            "raw_cpu_us": raw["cpu_us_per_request"],
+            "sdk_cpu_us": sdk["cpu_us_per_request"],
+            "cpu_ratio": raw["cpu_us_per_request"] / sdk["cpu_us_per_request"],
+            "throughput_ratio": sdk["per_second"] / raw["per_second"],
+        }
+        pairs.append(pair)
+        print(
+            f"  round {number}: CPU/request raw {pair['raw_cpu_us']:.1f} us, "
+            f"SDK {pair['sdk_cpu_us']:.1f} us, ratio {pair['cpu_ratio']:.3f}; "
+            f"throughput ratio {pair['throughput_ratio']:.3f}",
+            file=sys.stderr,
+        )
+    return {
+        "rounds": pairs,
+        "cpu_ratio_median": statistics.median(p["cpu_ratio"] for p in pairs),
+        "throughput_ratio_median": statistics.median(p["throughput_ratio"] for p in pairs),
+    }
 
 
 def main() -> None:
@@ -283,6 +328,7 @@ def main() -> None:
     parser.add_argument("--million", type=int, default=1_000_000, help="messages for send_many")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is kept")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved raw/SDK pairs (0: none)")
     parser.add_argument("--json", dest="json_path")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -312,6 +358,9 @@ def main() -> None:
             best["n"] = n
             results[f"{name}@{concurrency}"] = best
             print(f"  {name}@{concurrency}: {best['per_second']:,.0f}/s", file=sys.stderr)
+        rounds = (
+            interleaved_rounds(server.url, args.n, args.rounds, client_cpu) if args.rounds else None
+        )
     finally:
         server.stop()
 
@@ -337,6 +386,18 @@ def main() -> None:
         if numerator in results and denominator in results:
             ratio = results[numerator]["per_second"] / results[denominator]["per_second"]
             print(f"{numerator} / {denominator} = {ratio:.2f}x")
+    if rounds is not None:
+        print(
+            f"request path, {args.rounds} interleaved rounds at concurrency 64: client CPU per "
+            f"request raw/SDK median {rounds['cpu_ratio_median']:.3f}x, throughput SDK/raw "
+            f"median {rounds['throughput_ratio_median']:.3f}x"
+        )
+        for number, pair in enumerate(rounds["rounds"], 1):
+            print(
+                f"  round {number}: raw {pair['raw_cpu_us']:.1f} us, SDK {pair['sdk_cpu_us']:.1f}"
+                f" us per request; CPU {pair['cpu_ratio']:.3f}x, throughput "
+                f"{pair['throughput_ratio']:.3f}x"
+            )
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(
@@ -348,6 +409,7 @@ def main() -> None:
                         "python": platform.python_version(),
                     },
                     "results": results,
+                    "interleaved": rounds,
                 },
                 indent=2,
             )
