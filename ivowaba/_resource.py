@@ -90,6 +90,7 @@ class _Declared:
     def _show_as_operation(self, function: Callable[..., Any]) -> Callable[..., Any]:
         function.__name__ = self.__name__
         function.__qualname__ = self.__qualname__
+        function.__module__ = self.__module__
         function.__doc__ = self.__doc__
         function.__signature__ = self._bound_signature()  # type: ignore[attr-defined]
         return function

@@ -70,6 +70,7 @@ async def test_operations_show_their_own_signature_and_docstring(
                 signature = inspect.signature(operation)
                 assert list(signature.parameters) == expected
                 assert operation.__name__ == name
+                assert operation.__module__ == resource.__module__
                 assert operation.__doc__ == getattr(resource, name).__doc__
                 shown = pydoc.render_doc(operation, renderer=pydoc.plaintext)
                 assert "partial" not in shown
