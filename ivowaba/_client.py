@@ -36,6 +36,7 @@ from ivowaba._errors import (
     status_error,
 )
 from ivowaba._logging import logger, setup_from_env
+from ivowaba._operations import Operation as Endpoint
 from ivowaba._ratelimit import RateLimiter, SlidingWindowLimiter
 from ivowaba._resource import Async
 from ivowaba._version import __version__
@@ -61,19 +62,6 @@ _DEBUG = 10
 request_leaving: ContextVar[Callable[[], None] | None] = ContextVar(
     "ivowaba_request_leaving", default=None
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One operation of the reference: its method, its path, and whether the sandbox has it.
-
-    ``path`` may hold ``{}`` placeholders, filled (percent-encoded) from ``path_args``.
-    """
-
-    name: str
-    method: str
-    path: str
-    sandbox: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ import pytest
 
 import ivowaba
 import ivowaba.testing
+from ivowaba.testing import Emulator
 from tests import _aioresponses_compat
-from tests._recorder import Recorder
 
 _aioresponses_compat.install()
 
@@ -28,30 +28,33 @@ def _instant_retries() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
-def recorder_server() -> Iterator[Recorder]:
-    server = Recorder()
-    server.start()
-    yield server
-    server.stop()
+@pytest.fixture(scope="module")
+def _module_emulator() -> Iterator[Emulator]:
+    """One per test module: stopped when the module is done, so that the emulator's own
+    lifecycle tests find no emulator thread running."""
+    with Emulator(api_key=API_KEY) as emu:
+        yield emu
 
 
 @pytest.fixture
-def recorder(recorder_server: Recorder) -> Iterator[Recorder]:
-    recorder_server.reset()
-    yield recorder_server
-    recorder_server.reset()
+def emu(_module_emulator: Emulator) -> Iterator[Emulator]:
+    """The emulator the ``aclient``, ``client`` and ``both`` fixtures talk to, reset before
+    and after each test. Script answers with ``emu.fail_next("*", ...)``
+    (the next request, whatever its route), read what arrived in ``emu.requests``."""
+    _module_emulator.reset()
+    yield _module_emulator
+    _module_emulator.reset()
 
 
 @pytest.fixture
-async def aclient(recorder: Recorder) -> AsyncIterator[ivowaba.AsyncClient]:
-    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url, max_retries=0) as c:
+async def aclient(emu: Emulator) -> AsyncIterator[ivowaba.AsyncClient]:
+    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=emu.base_url, max_retries=0) as c:
         yield c
 
 
 @pytest.fixture
-def client(recorder: Recorder) -> Iterator[ivowaba.Client]:
-    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url, max_retries=0) as c:
+def client(emu: Emulator) -> Iterator[ivowaba.Client]:
+    with ivowaba.Client(api_key=API_KEY, base_url=emu.base_url, max_retries=0) as c:
         yield c
 
 
@@ -82,10 +85,10 @@ async def client_of_kind(kind: str, **options: Any) -> AsyncIterator[Both]:
 
 
 @pytest.fixture(params=["async", "sync"])
-async def both(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Both]:
+async def both(request: pytest.FixtureRequest, emu: Emulator) -> AsyncIterator[Both]:
     """The same test through ``AsyncClient`` and through ``Client``."""
     async with client_of_kind(
-        request.param, api_key=API_KEY, base_url=recorder.url, max_retries=0
+        request.param, api_key=API_KEY, base_url=emu.base_url, max_retries=0
     ) as through:
         yield through
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 import ivowaba
-from tests._recorder import Recorder
+from ivowaba.testing import Emulator
 from tests.conftest import API_KEY
 
 
@@ -19,21 +19,17 @@ def texts(n: int) -> Iterator[ivowaba.TextMessage]:
         yield ivowaba.TextMessage(wa_id="628123456789", text=f"bulk {i}")
 
 
-async def test_every_input_gets_one_result(
-    aclient: ivowaba.AsyncClient, recorder: Recorder
-) -> None:
+async def test_every_input_gets_one_result(aclient: ivowaba.AsyncClient, emu: Emulator) -> None:
     results = [r async for r in aclient.messages.send_many(texts(500), concurrency=8)]
     assert sorted(r.index for r in results) == list(range(500))
     assert all(r.ok and r.id for r in results)
     assert len({r.id for r in results}) == 500
-    assert sorted(r.json()["text"] for r in recorder.requests) == sorted(
-        f"bulk {i}" for i in range(500)
-    )
-    assert 1 < recorder.max_in_flight <= 8
+    assert sorted(r.json()["text"] for r in emu.requests) == sorted(f"bulk {i}" for i in range(500))
+    assert 1 < emu.max_in_flight <= 8
 
 
 async def test_in_flight_never_exceeds_concurrency(
-    aclient: ivowaba.AsyncClient, recorder: Recorder
+    aclient: ivowaba.AsyncClient, emu: Emulator
 ) -> None:
     pulled = 0
 
@@ -50,11 +46,11 @@ async def test_in_flight_never_exceeds_concurrency(
         assert pulled - seen <= 4
         await asyncio.sleep(0.001)  # a slow consumer must not let results pile up
     assert seen == 200
-    assert recorder.max_in_flight <= 4
+    assert emu.max_in_flight <= 4
 
 
 async def test_failures_become_results_and_the_rest_succeed(
-    aclient: ivowaba.AsyncClient, recorder: Recorder
+    aclient: ivowaba.AsyncClient, emu: Emulator
 ) -> None:
     messages: list[object] = [
         ivowaba.TextMessage(wa_id="628123456789", text="good 0"),
@@ -64,13 +60,13 @@ async def test_failures_become_results_and_the_rest_succeed(
         ivowaba.TextMessage(wa_id="628123456789", text="x" * 5000),
         ivowaba.TextMessage(wa_id="628123456789", text="server error"),
     ]
-    recorder_script_500_for = "server error"
+    script_500_for = "server error"
 
     async def source() -> AsyncIterator[object]:
         for message in messages:
-            if isinstance(message, ivowaba.TextMessage) and message.text == recorder_script_500_for:
+            if isinstance(message, ivowaba.TextMessage) and message.text == script_500_for:
                 await asyncio.sleep(0.05)  # after the good ones were answered
-                recorder.script(500, {"message": "Server Error"})
+                emu.fail_next("*", status=500, body={"message": "Server Error"})
             yield message
 
     results = {r.index: r async for r in aclient.messages.send_many(source(), concurrency=1)}
@@ -83,12 +79,12 @@ async def test_failures_become_results_and_the_rest_succeed(
     assert results[4].error.field == "text"
     assert isinstance(results[5].error, ivowaba.ServerError)
     assert results[5].id is None
-    assert len(recorder.requests) == 3
+    assert len(emu.requests) == 3
 
 
-async def test_breaking_out_cancels_cleanly(recorder: Recorder) -> None:
-    recorder.script(200, {"messages": [{"id": "slow"}]}, delay=0.2, times=8)
-    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url) as client:
+async def test_breaking_out_cancels_cleanly(emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body={"messages": [{"id": "slow"}]}, delay=0.2, times=8)
+    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=emu.base_url) as client:
         tasks_before = len(asyncio.all_tasks())
         stream = client.messages.send_many(texts(10_000), concurrency=8)
         async for _ in stream:
@@ -98,11 +94,11 @@ async def test_breaking_out_cancels_cleanly(recorder: Recorder) -> None:
         connector = client.session().connector
         assert connector is not None
         assert len(connector._acquired) == 0  # no connection is left checked out
-    assert len(recorder.requests) <= 16
+    assert len(emu.requests) <= 16
 
 
-def test_sync_client_send_many(recorder: Recorder) -> None:
-    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+def test_sync_client_send_many(emu: Emulator) -> None:
+    with ivowaba.Client(api_key=API_KEY, base_url=emu.base_url) as client:
         results = list(client.messages.send_many(texts(300), concurrency=16))
         stream = client.messages.send_many(texts(10_000), concurrency=4)
         first = next(stream)
@@ -110,8 +106,8 @@ def test_sync_client_send_many(recorder: Recorder) -> None:
     assert sorted(r.index for r in results) == list(range(300))
     assert first.ok
     gc.collect()
-    assert not [t for t in threading.enumerate() if t.name.startswith("ivowaba")]
-    assert len(recorder.requests) < 300 + 50
+    assert not [t for t in threading.enumerate() if t.name == "ivowaba-loop"]
+    assert len(emu.requests) < 300 + 50
 
 
 async def test_a_failing_source_raises(aclient: ivowaba.AsyncClient) -> None:

@@ -10,18 +10,18 @@ import pytest
 
 import ivowaba
 from ivowaba._ratelimit import SlidingWindowLimiter
-from tests._recorder import Recorder
+from ivowaba.testing import Emulator
 from tests.conftest import API_KEY
 
 
-async def test_a_session_of_yours_is_used_and_left_open(recorder: Recorder) -> None:
+async def test_a_session_of_yours_is_used_and_left_open(emu: Emulator) -> None:
     async with aiohttp.ClientSession() as session:
         async with ivowaba.AsyncClient(
-            api_key=API_KEY, base_url=recorder.url, session=session
+            api_key=API_KEY, base_url=emu.base_url, session=session
         ) as client:
             await client.messages.send_text("628123456789", "hi")
         assert not session.closed
-    sent = recorder.requests[0]
+    sent = emu.requests[0]
     assert sent.headers["X-API-KEY"] == API_KEY
     assert sent.headers["Content-Type"] == "application/json"
     assert (
@@ -56,7 +56,7 @@ def test_repr_names_the_client_not_its_key() -> None:
     assert repr(client) == "AsyncClient(base_url='http://127.0.0.1:1', sandbox=True)"
 
 
-async def test_a_rate_limiter_of_yours(recorder: Recorder) -> None:
+async def test_a_rate_limiter_of_yours(emu: Emulator) -> None:
     class Counting:
         calls = 0
 
@@ -64,7 +64,7 @@ async def test_a_rate_limiter_of_yours(recorder: Recorder) -> None:
             Counting.calls += 1
 
     async with ivowaba.AsyncClient(
-        api_key=API_KEY, base_url=recorder.url, rate_limiter=Counting()
+        api_key=API_KEY, base_url=emu.base_url, rate_limiter=Counting()
     ) as client:
         await client.messages.send_text("628123456789", "a")
         await client.countries.list()

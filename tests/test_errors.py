@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ivowaba
-from tests._recorder import Recorder
+from ivowaba.testing import Emulator
 from tests.conftest import API_KEY
 
 
@@ -24,9 +24,11 @@ from tests.conftest import API_KEY
     ],
 )
 async def test_status_errors_are_typed(
-    aclient: ivowaba.AsyncClient, recorder: Recorder, status: int, error: type[Exception]
+    aclient: ivowaba.AsyncClient, emu: Emulator, status: int, error: type[Exception]
 ) -> None:
-    recorder.script(status, {"message": f"status {status}"}, headers={"X-Trace": "t-1"})
+    emu.fail_next(
+        "*", status=status, body={"message": f"status {status}"}, headers={"X-Trace": "t-1"}
+    )
     with pytest.raises(error) as caught:
         await aclient.messages.send_text("628123456789", "hi")
     raised = caught.value
@@ -39,10 +41,11 @@ async def test_status_errors_are_typed(
     assert str(raised) == f"{status}: status {status}"
 
 
-async def test_laravel_validation_errors(aclient: ivowaba.AsyncClient, recorder: Recorder) -> None:
-    recorder.script(
-        422,
-        {
+async def test_laravel_validation_errors(aclient: ivowaba.AsyncClient, emu: Emulator) -> None:
+    emu.fail_next(
+        "*",
+        status=422,
+        body={
             "message": "The given data was invalid.",
             "errors": {"wa_id": ["The wa_id field is required."], "text": ["Too long."]},
         },
@@ -56,10 +59,11 @@ async def test_laravel_validation_errors(aclient: ivowaba.AsyncClient, recorder:
     assert "wa_id: The wa_id field is required." in caught.value.message
 
 
-async def test_whatsapp_shaped_errors(aclient: ivowaba.AsyncClient, recorder: Recorder) -> None:
-    recorder.script(
-        400,
-        {
+async def test_whatsapp_shaped_errors(aclient: ivowaba.AsyncClient, emu: Emulator) -> None:
+    emu.fail_next(
+        "*",
+        status=400,
+        body={
             "errors": [
                 {
                     "code": 1008,
@@ -76,10 +80,10 @@ async def test_whatsapp_shaped_errors(aclient: ivowaba.AsyncClient, recorder: Re
 
 
 async def test_an_html_502_from_a_proxy_is_a_server_error(
-    aclient: ivowaba.AsyncClient, recorder: Recorder
+    aclient: ivowaba.AsyncClient, emu: Emulator
 ) -> None:
     page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-    recorder.script(502, raw=page, headers={"Content-Type": "text/html"})
+    emu.fail_next("*", status=502, body=page, headers={"Content-Type": "text/html"})
     with pytest.raises(ivowaba.ServerError) as caught:
         await aclient.countries.list()
     assert caught.value.status_code == 502
@@ -88,14 +92,14 @@ async def test_an_html_502_from_a_proxy_is_a_server_error(
 
 
 async def test_a_2xx_with_an_undocumented_body_is_a_decode_error(
-    aclient: ivowaba.AsyncClient, recorder: Recorder
+    aclient: ivowaba.AsyncClient, emu: Emulator
 ) -> None:
-    recorder.script(200, {"unexpected": True})
+    emu.fail_next("*", status=200, body={"unexpected": True})
     with pytest.raises(ivowaba.ResponseDecodeError) as caught:
         await aclient.messages.send_text("628123456789", "hi")
     assert caught.value.status_code == 200
-    assert caught.value.body == b'{"unexpected": true}'
-    recorder.script(200, raw=b"<html>ok</html>")
+    assert caught.value.body == b'{"unexpected":true}'
+    emu.fail_next("*", status=200, body=b"<html>ok</html>")
     with pytest.raises(ivowaba.ResponseDecodeError):
         await aclient.countries.list()
 
@@ -111,10 +115,10 @@ async def test_connection_refused() -> None:
     assert caught.value.path == "/api/v1/countries"
 
 
-async def test_timeout(recorder: Recorder) -> None:
-    recorder.script(200, {"data": []}, delay=1.0)
+async def test_timeout(emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body={"data": []}, delay=1.0)
     async with ivowaba.AsyncClient(
-        api_key=API_KEY, base_url=recorder.url, max_retries=0, timeout=0.3
+        api_key=API_KEY, base_url=emu.base_url, max_retries=0, timeout=0.3
     ) as client:
         with pytest.raises(ivowaba.APITimeoutError):
             await client.countries.list()
@@ -175,13 +179,13 @@ def test_bad_options_are_config_errors(options: dict[str, object]) -> None:
     ],
 )
 async def test_sandbox_refuses_what_it_lacks_before_any_request(
-    recorder: Recorder, call: object
+    emu: Emulator, call: object
 ) -> None:
-    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url, sandbox=True) as c:
+    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=emu.base_url, sandbox=True) as c:
         with pytest.raises(ivowaba.SandboxUnsupportedError):
             await call(c)  # type: ignore[operator]
         await c.messages.send_text("628123456789", "hi")
-    assert [r.path for r in recorder.requests] == ["/sandbox/api/v1/messages/send-text-message"]
+    assert [r.path for r in emu.requests] == ["/sandbox/api/v1/messages/send-text-message"]
 
 
 def test_error_tree() -> None:

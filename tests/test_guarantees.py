@@ -18,40 +18,45 @@ import aiohttp
 import pytest
 
 import ivowaba
+from ivowaba.testing import Emulator
 from ivowaba.types.bulk import BulkResult
 from tests._raw_server import RawServer, Request, answer, reset
-from tests._recorder import Recorder
 from tests.conftest import API_KEY, client_of_kind
 
 
 def _loop_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("ivowaba")]
+    """The client's threads (the emulator the tests talk to has one of its own)."""
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith("ivowaba") and t.name != "ivowaba-emulator"
+    ]
 
 
 # -- 1. a Client nobody keeps in a variable ---------------------------------------------------
 
 
-def test_a_client_nobody_keeps_stays_open_for_its_calls(recorder: Recorder) -> None:
-    sent = ivowaba.Client(api_key=API_KEY, base_url=recorder.url).messages.send_text(
+def test_a_client_nobody_keeps_stays_open_for_its_calls(emu: Emulator) -> None:
+    sent = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url).messages.send_text(
         "628123456789", "hi"
     )
-    assert sent.id.startswith("wamid.")
-    messages = ivowaba.Client(api_key=API_KEY, base_url=recorder.url).messages
-    assert messages.send_text("628123456789", "again").id.startswith("wamid.")
-    send = ivowaba.Client(api_key=API_KEY, base_url=recorder.url).messages.send_text
-    assert send("628123456789", "third").id.startswith("wamid.")
-    templates = list(ivowaba.Client(api_key=API_KEY, base_url=recorder.url).templates.iter())
+    assert sent.id.startswith("gBEG")
+    messages = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url).messages
+    assert messages.send_text("628123456789", "again").id.startswith("gBEG")
+    send = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url).messages.send_text
+    assert send("628123456789", "third").id.startswith("gBEG")
+    templates = list(ivowaba.Client(api_key=API_KEY, base_url=emu.base_url).templates.iter())
     assert templates
     assert len(_loop_threads()) == 2  # `messages` and `send` hold theirs open
     del messages, send  # the last references: each client closes, its thread ends
     assert _loop_threads() == []
-    assert len([r for r in recorder.requests if r.method == "POST"]) == 3
+    assert len([r for r in emu.requests if r.method == "POST"]) == 3
 
 
 # -- 3. each call in its own caller's context --------------------------------------------------
 
 
-def test_every_blocking_call_runs_in_its_callers_context(recorder: Recorder) -> None:
+def test_every_blocking_call_runs_in_its_callers_context(emu: Emulator) -> None:
     caller: contextvars.ContextVar[int] = contextvars.ContextVar("caller")
     seen: Counter[int] = Counter()
 
@@ -61,7 +66,7 @@ def test_every_blocking_call_runs_in_its_callers_context(recorder: Recorder) -> 
         async def acquire(self) -> None:
             seen[caller.get()] += 1
 
-    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url, rate_limiter=Spy())
+    client = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url, rate_limiter=Spy())
     start = threading.Barrier(8)
 
     def work(number: int) -> None:
@@ -332,8 +337,8 @@ def test_a_failed_constructor_shows_no_key_and_its_repr_does_not_raise(
 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])
-async def test_use_after_close_is_a_client_closed_error(recorder: Recorder, kind: str) -> None:
-    async with client_of_kind(kind, api_key=API_KEY, base_url=recorder.url) as call:
+async def test_use_after_close_is_a_client_closed_error(emu: Emulator, kind: str) -> None:
+    async with client_of_kind(kind, api_key=API_KEY, base_url=emu.base_url) as call:
         await call(lambda c: c.countries.list())
         client = call.target
     assert issubclass(ivowaba.ClientClosedError, ivowaba.IvowabaError)
@@ -347,8 +352,8 @@ async def test_use_after_close_is_a_client_closed_error(recorder: Recorder, kind
 # -- 9. one AsyncClient, successive event loops ------------------------------------------------
 
 
-def test_one_async_client_serves_successive_event_loops(recorder: Recorder) -> None:
-    client = ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url, rate_limit=1000)
+def test_one_async_client_serves_successive_event_loops(emu: Emulator) -> None:
+    client = ivowaba.AsyncClient(api_key=API_KEY, base_url=emu.base_url, rate_limit=1000)
 
     async def use() -> int:
         results = await asyncio.gather(*(client.countries.list() for _ in range(4)))
@@ -360,11 +365,11 @@ def test_one_async_client_serves_successive_event_loops(recorder: Recorder) -> N
     asyncio.run(client.aclose())
     gc.collect()
     assert client.closed
-    assert len(recorder.requests) == 12
+    assert len(emu.requests) == 12
 
 
-def test_one_async_client_on_two_running_loops_at_once_is_refused(recorder: Recorder) -> None:
-    client = ivowaba.AsyncClient(api_key=API_KEY, base_url=recorder.url)
+def test_one_async_client_on_two_running_loops_at_once_is_refused(emu: Emulator) -> None:
+    client = ivowaba.AsyncClient(api_key=API_KEY, base_url=emu.base_url)
     holding, release = threading.Event(), threading.Event()
 
     async def hold() -> None:

@@ -57,9 +57,7 @@ def test_an_error_says_ivowaba_before_its_name_was_ever_read() -> None:
 @pytest.mark.parametrize(
     ("resource", "name"), [(Messages, "send_text"), (Messages, "send_many"), (Templates, "iter")]
 )
-async def test_operations_show_their_own_signature_and_docstring(
-    resource: type, name: str
-) -> None:
+async def test_operations_show_their_own_signature_and_docstring(resource: type, name: str) -> None:
     declared = inspect.signature(inspect.unwrap(getattr(resource, name)))
     expected = list(declared.parameters)[1:]  # without self
     async with ivowaba.AsyncClient(api_key="k", base_url="http://127.0.0.1:9") as aclient:

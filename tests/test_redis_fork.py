@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import ivowaba
+from ivowaba.testing import Emulator
 from tests import _redis_server
-from tests._recorder import Recorder
 from tests._redis_server import RedisServer, unavailable
 from tests.conftest import API_KEY
 
@@ -168,14 +168,14 @@ def test_a_forked_child_opens_its_own_connections_and_the_parent_keeps_its(
 
 @needs_fork
 def test_a_blocking_client_made_before_a_fork_sends_from_both_processes(
-    redis_server: RedisServer, recorder: Recorder
+    redis_server: RedisServer, emu: Emulator
 ) -> None:
     """As under ``gunicorn --preload`` or a Celery prefork pool."""
     redis = KINDS["a pool"](redis_server.url())
     limiter = RedisRateLimiter(redis, fresh_key("rate"), 1000)
     with no_warnings():
         with ivowaba.Client(
-            api_key=API_KEY, base_url=recorder.url, rate_limiter=limiter, max_retries=0
+            api_key=API_KEY, base_url=emu.base_url, rate_limiter=limiter, max_retries=0
         ) as client:
             client.messages.send_text("628123456789", "parent before")
 
@@ -188,7 +188,7 @@ def test_a_blocking_client_made_before_a_fork_sends_from_both_processes(
             client.messages.send_text("628123456789", "parent after")
         assert open_connections(redis) == []  # closed as the client's loop thread ended
     assert child_exit_code == 0
-    assert sorted(r.json()["text"] for r in recorder.requests) == [
+    assert sorted(r.json()["text"] for r in emu.requests) == [
         "child",
         "parent after",
         "parent before",

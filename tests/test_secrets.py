@@ -11,7 +11,7 @@ import pytest
 
 import ivowaba
 from ivowaba import _logging
-from tests._recorder import Recorder
+from ivowaba.testing import Emulator
 from tests.conftest import API_KEY
 
 
@@ -19,20 +19,18 @@ def _chain(error: BaseException) -> str:
     return "".join(traceback.format_exception(type(error), error, error.__traceback__))
 
 
-async def test_the_api_key_never_appears(
-    recorder: Recorder, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_the_api_key_never_appears(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="ivowaba")
     seen: list[str] = []
     async with ivowaba.AsyncClient(
-        api_key=API_KEY, base_url=recorder.url, max_retries=1, timeout=0.3
+        api_key=API_KEY, base_url=emu.base_url, max_retries=1, timeout=0.3
     ) as client:
         seen += [repr(client), str(client)]
         await client.messages.send_text("628123456789", "hi")
-        recorder.script(401, {"message": "Unauthenticated."})
-        recorder.script(429, {"message": "slow"}, headers={"Retry-After": "0"})
-        recorder.script(500, raw=b"<html>oops</html>")
-        recorder.script(200, {"data": []}, delay=1.0)
+        emu.fail_next("*", status=401, body={"message": "Unauthenticated."})
+        emu.fail_next("*", status=429, body={"message": "slow"}, headers={"Retry-After": "0"})
+        emu.fail_next("*", status=500, body=b"<html>oops</html>")
+        emu.fail_next("*", status=200, body={"data": []}, delay=1.0)
         for call in (
             lambda: client.countries.list(),
             lambda: client.messages.send_text("628123456789", "hi"),
@@ -46,7 +44,7 @@ async def test_the_api_key_never_appears(
         with pytest.raises(ivowaba.APIConnectionError) as caught:
             await down.countries.list()
         seen += [repr(caught.value), _chain(caught.value)]
-    sync = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+    sync = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url)
     seen += [repr(sync), str(sync)]
     sync.close()
 
@@ -59,7 +57,8 @@ async def test_the_api_key_never_appears(
     assert not [text for text in seen if API_KEY in text]
 
 
-async def test_webhook_password_is_hidden(aclient: ivowaba.AsyncClient) -> None:
+async def test_webhook_password_is_hidden(aclient: ivowaba.AsyncClient, emu: Emulator) -> None:
+    emu.set_webhook("http://webhook.me/x", "user", "password")
     [webhook] = await aclient.webhooks.list()
     assert webhook.http_auth is not None
     assert webhook.http_auth.password == "password"  # kept, for whoever needs it

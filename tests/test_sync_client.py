@@ -14,17 +14,22 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import ivowaba
-from tests._recorder import Recorder
+from ivowaba.testing import Emulator
 from tests.conftest import API_KEY
 
 
 def _ivowaba_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("ivowaba")]
+    """The client's threads (the emulator the tests talk to has one of its own)."""
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith("ivowaba") and t.name != "ivowaba-emulator"
+    ]
 
 
-def test_sixteen_threads_share_one_client(recorder: Recorder) -> None:
+def test_sixteen_threads_share_one_client(emu: Emulator) -> None:
     threads_before = threading.active_count()
-    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+    client = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url)
 
     def send(i: int) -> str:
         return client.messages.send_text("628123456789", f"message {i}").id
@@ -35,16 +40,16 @@ def test_sixteen_threads_share_one_client(recorder: Recorder) -> None:
 
     assert len(ids) == 800
     assert len(set(ids)) == 800
-    assert len(recorder.requests) == 800
-    assert sorted(r.json()["text"] for r in recorder.requests) == sorted(
+    assert len(emu.requests) == 800
+    assert sorted(r.json()["text"] for r in emu.requests) == sorted(
         f"message {i}" for i in range(800)
     )
     assert threading.active_count() == threads_before
     assert _ivowaba_threads() == []
 
 
-def test_close_joins_the_thread_and_is_idempotent(recorder: Recorder) -> None:
-    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+def test_close_joins_the_thread_and_is_idempotent(emu: Emulator) -> None:
+    client = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url)
     assert len(_ivowaba_threads()) == 1
     client.countries.list()
     client.close()
@@ -54,14 +59,14 @@ def test_close_joins_the_thread_and_is_idempotent(recorder: Recorder) -> None:
         client.countries.list()
 
 
-def test_with_block_closes(recorder: Recorder) -> None:
-    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+def test_with_block_closes(emu: Emulator) -> None:
+    with ivowaba.Client(api_key=API_KEY, base_url=emu.base_url) as client:
         assert client.templates.get("60243665e4058d3b4a377bd2").template_name
     assert _ivowaba_threads() == []
 
 
-def test_a_dropped_client_is_cleaned_up(recorder: Recorder) -> None:
-    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+def test_a_dropped_client_is_cleaned_up(emu: Emulator) -> None:
+    client = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url)
     client.countries.list()
     del client
     gc.collect()
@@ -70,23 +75,23 @@ def test_a_dropped_client_is_cleaned_up(recorder: Recorder) -> None:
     assert _ivowaba_threads() == []
 
 
-async def test_works_where_an_event_loop_is_running(recorder: Recorder) -> None:
+async def test_works_where_an_event_loop_is_running(emu: Emulator) -> None:
     asyncio.get_running_loop()  # as in a notebook cell or an async framework's sync route
-    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+    with ivowaba.Client(api_key=API_KEY, base_url=emu.base_url) as client:
         sent = client.messages.send_text("628123456789", "from inside a running loop")
-    assert sent.id.startswith("wamid.")
+    assert sent.id.startswith("gBEG")
 
 
-def test_iterators_are_plain_iterators(recorder: Recorder) -> None:
-    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+def test_iterators_are_plain_iterators(emu: Emulator) -> None:
+    with ivowaba.Client(api_key=API_KEY, base_url=emu.base_url) as client:
         walk = client.templates.iter()
         assert iter(walk) is walk
         assert [t.id for t in walk] == ["60243665e4058d3b4a377bd2"]
 
 
-def test_errors_cross_the_thread_unchanged(recorder: Recorder) -> None:
-    recorder.script(404, {"message": "File not found"})
-    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+def test_errors_cross_the_thread_unchanged(emu: Emulator) -> None:
+    emu.fail_next("*", status=404, body={"message": "File not found"})
+    with ivowaba.Client(api_key=API_KEY, base_url=emu.base_url) as client:
         with pytest.raises(ivowaba.NotFoundError, match="File not found"):
             client.media.download("missing")
         with pytest.raises(ivowaba.ValidationError):
@@ -100,44 +105,44 @@ def test_bad_options_raise_in_the_caller_and_leave_no_thread() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_the_child_of_a_fork_gets_a_fresh_loop(recorder: Recorder) -> None:
-    with ivowaba.Client(api_key=API_KEY, base_url=recorder.url) as client:
+def test_the_child_of_a_fork_gets_a_fresh_loop(emu: Emulator) -> None:
+    with ivowaba.Client(api_key=API_KEY, base_url=emu.base_url) as client:
         client.messages.send_text("628123456789", "parent before")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads, on 3.12+
             pid = os.fork()
         if pid == 0:  # the child: exit without running the parent's cleanup
             try:
-                ok = client.messages.send_text("628123456789", "child").id.startswith("wamid.")
+                ok = client.messages.send_text("628123456789", "child").id.startswith("gBEG")
                 os._exit(0 if ok else 1)
             except BaseException:
                 os._exit(2)
         _, status = os.waitpid(pid, 0)
         client.messages.send_text("628123456789", "parent after")
     assert os.waitstatus_to_exitcode(status) == 0
-    assert sorted(r.json()["text"] for r in recorder.requests) == [
+    assert sorted(r.json()["text"] for r in emu.requests) == [
         "child",
         "parent after",
         "parent before",
     ]
 
 
-def test_an_unclosed_client_does_not_hang_interpreter_exit(recorder: Recorder) -> None:
+def test_an_unclosed_client_does_not_hang_interpreter_exit(emu: Emulator) -> None:
     code = (
         "import ivowaba\n"
-        f"client = ivowaba.Client(api_key='k', base_url={recorder.url!r})\n"
+        f"client = ivowaba.Client(api_key={emu.api_key!r}, base_url={emu.base_url!r})\n"
         "print(client.messages.send_text('628123456789', 'bye').id)\n"
     )
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("wamid.")
+    assert result.stdout.startswith("gBEG")
     assert result.stderr == ""
 
 
-def test_closing_while_threads_are_calling_leaves_no_one_waiting(recorder: Recorder) -> None:
-    client = ivowaba.Client(api_key=API_KEY, base_url=recorder.url)
+def test_closing_while_threads_are_calling_leaves_no_one_waiting(emu: Emulator) -> None:
+    client = ivowaba.Client(api_key=API_KEY, base_url=emu.base_url)
     outcomes: list[str] = []
 
     def keep_sending() -> None:
@@ -151,7 +156,7 @@ def test_closing_while_threads_are_calling_leaves_no_one_waiting(recorder: Recor
     threads = [threading.Thread(target=keep_sending) for _ in range(8)]
     for thread in threads:
         thread.start()
-    while len(recorder.requests) < 50:
+    while len(emu.requests) < 50:
         threading.Event().wait(0.005)
     client.close()
     for thread in threads:

@@ -16,10 +16,9 @@ import pytest
 
 import ivowaba
 from ivowaba._template_check import check_parameters, given_counts
-from ivowaba.testing import _seed
+from ivowaba.testing import Emulator, _seed
 from ivowaba.types.messages import MediaObject, TemplateComponent, TemplateParameter
 from ivowaba.types.templates import Template, count_placeholders
-from tests._recorder import Recorder
 from tests.conftest import API_KEY, Both, client_of_kind
 
 TO = "628123456789"
@@ -250,8 +249,13 @@ def test_check_parameters_rejects(
 # through both clients
 
 
-def paths(recorder: Recorder) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in recorder.requests]
+def store(emu: Emulator, data: dict[str, Any]) -> None:
+    """Keep ``data`` in the emulator as an approved template (fetched, and sent with)."""
+    emu.add_template(data["id"]).update(copy.deepcopy(data))
+
+
+def paths(emu: Emulator) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in emu.requests]
 
 
 def get(template_id: str) -> tuple[str, str]:
@@ -262,24 +266,24 @@ SEND = ("POST", SEND_PATH)
 
 
 @pytest.fixture(params=["async", "sync"])
-async def checking(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Both]:
+async def checking(request: pytest.FixtureRequest, emu: Emulator) -> AsyncIterator[Both]:
     """Both clients, built with ``check_templates=True``."""
     async with client_of_kind(
-        request.param, api_key=API_KEY, base_url=recorder.url, max_retries=0, check_templates=True
+        request.param, api_key=API_KEY, base_url=emu.base_url, max_retries=0, check_templates=True
     ) as through:
         yield through
 
 
-async def test_matching_parameters_are_sent(both: Both, recorder: Recorder) -> None:
-    recorder.script(200, NEW_PROJECT)
+async def test_matching_parameters_are_sent(both: Both, emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body=NEW_PROJECT)
     result = await both(
         lambda c: c.messages.send_template(
             TO, NEW_PROJECT["id"], header="PT. IVOSIGHTS", body=["Agus Santoso"], check=True
         )
     )
     assert result.id
-    assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
-    assert recorder.requests[1].json() == {  # the reference's "With Header & Body" example
+    assert paths(emu) == [get(NEW_PROJECT["id"]), SEND]
+    assert emu.requests[1].json() == {  # the reference's "With Header & Body" example
         "wa_id": TO,
         "template_id": "60243665e4058d3b4a377bd2",
         "components": [
@@ -289,24 +293,24 @@ async def test_matching_parameters_are_sent(both: Both, recorder: Recorder) -> N
     }
 
 
-async def test_the_template_is_fetched_once(both: Both, recorder: Recorder) -> None:
-    recorder.script(200, NEW_PROJECT)
+async def test_the_template_is_fetched_once(both: Both, emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body=NEW_PROJECT)
     for name in ("Agus", "Budi", "Citra"):
         await both(
             lambda c, name=name: c.messages.send_template(
                 TO, NEW_PROJECT["id"], header="PT", body=[name], check=True
             )
         )
-    assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND, SEND, SEND]
-    assert [r.json()["components"][0]["parameters"][0]["text"] for r in recorder.requests[1:]] == [
+    assert paths(emu) == [get(NEW_PROJECT["id"]), SEND, SEND, SEND]
+    assert [r.json()["components"][0]["parameters"][0]["text"] for r in emu.requests[1:]] == [
         "Agus",
         "Budi",
         "Citra",
     ]
 
 
-async def test_a_rejected_send_still_caches(both: Both, recorder: Recorder) -> None:
-    recorder.script(200, NEW_PROJECT)
+async def test_a_rejected_send_still_caches(both: Both, emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body=NEW_PROJECT)
     with pytest.raises(ivowaba.ValidationError):
         await both(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], check=True))
     await both(
@@ -314,24 +318,26 @@ async def test_a_rejected_send_still_caches(both: Both, recorder: Recorder) -> N
             TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
         )
     )
-    assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
+    assert paths(emu) == [get(NEW_PROJECT["id"]), SEND]
 
 
-async def test_each_template_is_fetched_once(both: Both, recorder: Recorder) -> None:
+async def test_each_template_is_fetched_once(both: Both, emu: Emulator) -> None:
     for round_ in range(2):
         if round_ == 0:
-            recorder.script(200, NEW_PROJECT)  # scripted answers go to the next request
+            emu.fail_next(
+                "*", status=200, body=NEW_PROJECT
+            )  # scripted answers go to the next request
         await both(
             lambda c: c.messages.send_template(
                 TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
             )
         )
         if round_ == 0:
-            recorder.script(200, ISSUE_RESOLVE)
+            emu.fail_next("*", status=200, body=ISSUE_RESOLVE)
         await both(
             lambda c: c.messages.send_template(TO, ISSUE_RESOLVE["id"], body=["#21"], check=True)
         )
-    assert paths(recorder) == [
+    assert paths(emu) == [
         get(NEW_PROJECT["id"]),
         SEND,
         get(ISSUE_RESOLVE["id"]),
@@ -394,20 +400,20 @@ async def test_each_template_is_fetched_once(both: Both, recorder: Recorder) -> 
 )
 async def test_mismatch_raises_before_any_send(
     both: Both,
-    recorder: Recorder,
+    emu: Emulator,
     data: dict[str, Any],
     kwargs: dict[str, Any],
     field: str,
     expected: int,
     got: int,
 ) -> None:
-    recorder.script(200, data)
+    emu.fail_next("*", status=200, body=data)
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(lambda c: c.messages.send_template(TO, data["id"], check=True, **kwargs))
     assert info.value.field == field
     assert re.search(rf"takes {expected}\b", info.value.rule), info.value.rule
     assert re.search(rf"got {got}\b", info.value.rule), info.value.rule
-    assert paths(recorder) == [get(data["id"])]  # fetched, never sent
+    assert paths(emu) == [get(data["id"])]  # fetched, never sent
 
 
 @pytest.mark.parametrize(
@@ -467,43 +473,41 @@ async def test_mismatch_raises_before_any_send(
     ],
 )
 async def test_matching_shapes_pass(
-    both: Both, recorder: Recorder, data: dict[str, Any], kwargs: dict[str, Any]
+    both: Both, emu: Emulator, data: dict[str, Any], kwargs: dict[str, Any]
 ) -> None:
-    recorder.script(200, data)
+    store(emu, data)
     await both(lambda c: c.messages.send_template(TO, data["id"], check=True, **kwargs))
-    assert paths(recorder) == [get(data["id"]), SEND]
+    assert paths(emu) == [get(data["id"]), SEND]
     if not kwargs:
-        assert recorder.requests[1].json()["components"] == [{"type": "body"}]
+        assert emu.requests[1].json()["components"] == [{"type": "body"}]
 
 
-async def test_client_wide_switch(checking: Both, recorder: Recorder) -> None:
-    recorder.script(200, NEW_PROJECT)
+async def test_client_wide_switch(checking: Both, emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body=NEW_PROJECT)
     with pytest.raises(ivowaba.ValidationError) as info:
         await checking(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["Agus"]))
     assert info.value.field == "header"
     await checking(
         lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], header="PT", body=["Agus"])
     )
-    assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
+    assert paths(emu) == [get(NEW_PROJECT["id"]), SEND]
 
 
-async def test_client_wide_switch_can_be_turned_off_per_call(
-    checking: Both, recorder: Recorder
-) -> None:
+async def test_client_wide_switch_can_be_turned_off_per_call(checking: Both, emu: Emulator) -> None:
     await checking(
         lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["too", "many"], check=False)
     )
-    assert paths(recorder) == [SEND]
+    assert paths(emu) == [SEND]
 
 
-async def test_no_check_by_default(both: Both, recorder: Recorder) -> None:
+async def test_no_check_by_default(both: Both, emu: Emulator) -> None:
     await both(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["too", "many"]))
     await both(lambda c: c.messages.send_template(TO, NEW_PROJECT["id"], body=["x"], check=False))
-    assert paths(recorder) == [SEND, SEND]
+    assert paths(emu) == [SEND, SEND]
 
 
-async def test_templates_get_fills_the_cache(both: Both, recorder: Recorder) -> None:
-    recorder.script(200, NEW_PROJECT)
+async def test_templates_get_fills_the_cache(both: Both, emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body=NEW_PROJECT)
     shown = await both(lambda c: c.templates.get(NEW_PROJECT["id"]))
     assert shown.parameter_counts() == {"header": 1, "body": 1, "url_buttons": 0}
     await both(
@@ -511,11 +515,11 @@ async def test_templates_get_fills_the_cache(both: Both, recorder: Recorder) -> 
             TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
         )
     )
-    assert paths(recorder) == [get(NEW_PROJECT["id"]), SEND]
+    assert paths(emu) == [get(NEW_PROJECT["id"]), SEND]
 
 
-async def test_templates_update_forgets_the_cached_template(both: Both, recorder: Recorder) -> None:
-    recorder.script(200, NEW_PROJECT)
+async def test_templates_update_forgets_the_cached_template(both: Both, emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body=NEW_PROJECT)
     await both(
         lambda c: c.messages.send_template(
             TO, NEW_PROJECT["id"], header="PT", body=["Agus"], check=True
@@ -524,8 +528,8 @@ async def test_templates_update_forgets_the_cached_template(both: Both, recorder
     two_params = variant(
         NEW_PROJECT, NEW_PROJECT["id"], {"type": "BODY", "text": "Halo {{1}} dari {{2}}"}
     )
-    recorder.script(200, two_params)  # the PUT's answer
-    recorder.script(200, two_params)  # the next fetch
+    emu.fail_next("*", status=200, body=two_params)  # the PUT's answer
+    emu.fail_next("*", status=200, body=two_params)  # the next fetch
     await both(
         lambda c: c.templates.update(
             NEW_PROJECT["id"],
@@ -547,7 +551,7 @@ async def test_templates_update_forgets_the_cached_template(both: Both, recorder
             TO, NEW_PROJECT["id"], body=["Agus", "Ivosights"], check=True
         )
     )
-    assert paths(recorder) == [
+    assert paths(emu) == [
         get(NEW_PROJECT["id"]),
         SEND,
         ("PUT", TEMPLATE_PATH.format(NEW_PROJECT["id"])),
@@ -556,17 +560,16 @@ async def test_templates_update_forgets_the_cached_template(both: Both, recorder
     ]
 
 
-async def test_unknown_template_is_not_sent_nor_cached(both: Both, recorder: Recorder) -> None:
-    recorder.script(404, {"message": "Template not found"})
+async def test_unknown_template_is_not_sent_nor_cached(both: Both, emu: Emulator) -> None:
     with pytest.raises(ivowaba.NotFoundError):
         await both(lambda c: c.messages.send_template(TO, "missing", body=["a"], check=True))
-    assert paths(recorder) == [get("missing")]
-    recorder.script(200, ISSUE_RESOLVE)
+    assert paths(emu) == [get("missing")]
+    store(emu, variant(ISSUE_RESOLVE, "missing"))
     await both(lambda c: c.messages.send_template(TO, "missing", body=["a"], check=True))
-    assert paths(recorder) == [get("missing"), get("missing"), SEND]
+    assert paths(emu) == [get("missing"), get("missing"), SEND]
 
 
-async def test_bad_recipient_fails_before_the_fetch(both: Both, recorder: Recorder) -> None:
+async def test_bad_recipient_fails_before_the_fetch(both: Both, emu: Emulator) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(
             lambda c: c.messages.send_template(
@@ -574,10 +577,10 @@ async def test_bad_recipient_fails_before_the_fetch(both: Both, recorder: Record
             )
         )
     assert info.value.field == "to"
-    assert recorder.requests == []
+    assert emu.requests == []
 
 
-async def test_bad_nested_argument_fails_before_the_fetch(both: Both, recorder: Recorder) -> None:
+async def test_bad_nested_argument_fails_before_the_fetch(both: Both, emu: Emulator) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(
             lambda c: c.messages.send_template(
@@ -585,20 +588,18 @@ async def test_bad_nested_argument_fails_before_the_fetch(both: Both, recorder: 
             )
         )
     assert info.value.field == "body[0]"
-    assert recorder.requests == []
+    assert emu.requests == []
 
 
-async def test_empty_template_id_fails_before_the_fetch(both: Both, recorder: Recorder) -> None:
+async def test_empty_template_id_fails_before_the_fetch(both: Both, emu: Emulator) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(lambda c: c.messages.send_template(TO, "", check=True))
     assert info.value.field == "template_id"
-    assert recorder.requests == []
+    assert emu.requests == []
 
 
-async def test_invalid_button_component_fails_before_the_fetch(
-    both: Both, recorder: Recorder
-) -> None:
-    recorder.script(200, DYNAMIC_URL)
+async def test_invalid_button_component_fails_before_the_fetch(both: Both, emu: Emulator) -> None:
+    emu.fail_next("*", status=200, body=DYNAMIC_URL)
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(
             lambda c: c.messages.send_template(
@@ -611,4 +612,4 @@ async def test_invalid_button_component_fails_before_the_fetch(
             )
         )
     assert info.value.field == "components[2]"
-    assert recorder.requests == []
+    assert emu.requests == []

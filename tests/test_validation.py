@@ -26,6 +26,7 @@ import ivowaba
 from ivowaba import _limits
 from ivowaba import _message_checks as checks
 from ivowaba import _validation as v
+from ivowaba.testing import Emulator
 from ivowaba.types.contacts import ContactCard, ContactName
 from ivowaba.types.messages import (
     ContactsMessage,
@@ -50,7 +51,6 @@ from ivowaba.types.messages import (
     TextMessage,
 )
 from ivowaba.types.resources import SentMessage
-from tests._recorder import Recorder
 from tests.conftest import API_KEY, Both, client_of_kind
 
 TO = "628123456789"
@@ -66,20 +66,20 @@ Op = Callable[[Any], Any]
 # helpers
 
 
-def sent(recorder: Recorder) -> dict[str, Any]:
-    """The JSON body of the one request the recorder received."""
-    assert len(recorder.requests) == 1, [r.path for r in recorder.requests]
-    body = recorder.requests[0].json()
+def sent(emu: Emulator) -> dict[str, Any]:
+    """The JSON body of the one request the emu received."""
+    assert len(emu.requests) == 1, [r.path for r in emu.requests]
+    body = emu.requests[0].json()
     assert isinstance(body, dict)
     return body
 
 
-async def rejected(both: Both, recorder: Recorder, op: Op, field: str) -> ivowaba.ValidationError:
+async def rejected(both: Both, emu: Emulator, op: Op, field: str) -> ivowaba.ValidationError:
     """``op`` raises ``ValidationError`` naming ``field``, and nothing reached the server."""
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(op)
     assert info.value.field == field, (info.value.field, info.value.rule)
-    assert recorder.requests == []
+    assert emu.requests == []
     return info.value
 
 
@@ -538,24 +538,24 @@ LIMITS = [
 
 
 @pytest.mark.parametrize("case", LIMITS, ids=str)
-async def test_at_the_limit_is_sent(both: Both, recorder: Recorder, case: Limit) -> None:
-    recorder.script(200, {"messages": [{"id": "wamid.at-the-limit"}]})
+async def test_at_the_limit_is_sent(both: Both, emu: Emulator, case: Limit) -> None:
+    emu.fail_next("*", status=200, body={"messages": [{"id": "wamid.at-the-limit"}]})
     result = await both(case.make(case.limit))
     assert isinstance(result, SentMessage)
     assert result.id == "wamid.at-the-limit"
-    assert len(case.pick(sent(recorder))) == case.limit
+    assert len(case.pick(sent(emu))) == case.limit
 
 
 @pytest.mark.parametrize("case", LIMITS, ids=str)
-async def test_one_past_the_limit_is_rejected(both: Both, recorder: Recorder, case: Limit) -> None:
-    error = await rejected(both, recorder, case.make(case.limit + 1), case.field)
+async def test_one_past_the_limit_is_rejected(both: Both, emu: Emulator, case: Limit) -> None:
+    error = await rejected(both, emu, case.make(case.limit + 1), case.field)
     assert mentions(error.rule, case.limit), error.rule
     assert case.field in str(error)
 
 
-async def test_reply_buttons_need_at_least_one(both: Both, recorder: Recorder) -> None:
+async def test_reply_buttons_need_at_least_one(both: Both, emu: Emulator) -> None:
     error = await rejected(
-        both, recorder, lambda c: c.messages.send_reply_buttons(TO, "Hi", []), "action.buttons"
+        both, emu, lambda c: c.messages.send_reply_buttons(TO, "Hi", []), "action.buttons"
     )
     assert mentions(error.rule, 1)
     assert mentions(error.rule, 3)
@@ -569,29 +569,29 @@ async def test_reply_buttons_need_at_least_one(both: Both, recorder: Recorder) -
     ],
 )
 async def test_reply_button_titles_and_ids_are_unique(
-    both: Both, recorder: Recorder, given: list[dict[str, str]], field: str
+    both: Both, emu: Emulator, given: list[dict[str, str]], field: str
 ) -> None:
     error = await rejected(
-        both, recorder, lambda c: c.messages.send_reply_buttons(TO, "Hi", given), field
+        both, emu, lambda c: c.messages.send_reply_buttons(TO, "Hi", given), field
     )
     assert "unique" in error.rule
 
 
-async def test_list_row_ids_are_unique_across_sections(both: Both, recorder: Recorder) -> None:
+async def test_list_row_ids_are_unique_across_sections(both: Both, emu: Emulator) -> None:
     sections = [{"title": "A", "rows": [ROW]}, {"title": "B", "rows": [dict(ROW)]}]
     error = await rejected(
         both,
-        recorder,
+        emu,
         lambda c: c.messages.send_list(TO, "Hi", "Menu", sections),
         "action.sections[1].rows[0].id",
     )
     assert "unique" in error.rule
 
 
-async def test_titles_differing_in_case_are_distinct(both: Both, recorder: Recorder) -> None:
+async def test_titles_differing_in_case_are_distinct(both: Both, emu: Emulator) -> None:
     given = [{"id": "a", "title": "yes"}, {"id": "b", "title": "Yes"}]
     await both(lambda c: c.messages.send_reply_buttons(TO, "Hi", given))
-    assert sent(recorder)["action"]["buttons"] == given
+    assert sent(emu)["action"]["buttons"] == given
 
 
 @pytest.mark.parametrize(
@@ -627,9 +627,9 @@ async def test_titles_differing_in_case_are_distinct(both: Both, recorder: Recor
     ids=["list-first-untitled", "list-empty-title", "list-blank-title", "product-list-untitled"],
 )
 async def test_section_title_required_when_several(
-    both: Both, recorder: Recorder, op: Op, field: str
+    both: Both, emu: Emulator, op: Op, field: str
 ) -> None:
-    await rejected(both, recorder, op, field)
+    await rejected(both, emu, op, field)
 
 
 @pytest.mark.parametrize(
@@ -646,10 +646,10 @@ async def test_section_title_required_when_several(
     ids=["list", "product-list"],
 )
 async def test_section_title_optional_when_single(
-    both: Both, recorder: Recorder, op: Op, section: dict[str, Any]
+    both: Both, emu: Emulator, op: Op, section: dict[str, Any]
 ) -> None:
     await both(op)
-    assert sent(recorder)["action"]["sections"] == [section]  # no "title" key added
+    assert sent(emu)["action"]["sections"] == [section]  # no "title" key added
 
 
 @pytest.mark.parametrize(
@@ -726,8 +726,8 @@ async def test_section_title_optional_when_single(
     ],
     ids=lambda value: None if callable(value) else str(value),
 )
-async def test_other_rules(both: Both, recorder: Recorder, op: Op, field: str) -> None:
-    await rejected(both, recorder, op, field)
+async def test_other_rules(both: Both, emu: Emulator, op: Op, field: str) -> None:
+    await rejected(both, emu, op, field)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -735,25 +735,23 @@ async def test_other_rules(both: Both, recorder: Recorder, op: Op, field: str) -
 
 
 @pytest.mark.parametrize("kind", ["audio", "document", "image", "sticker", "video"])
-async def test_every_media_type_is_sent(both: Both, recorder: Recorder, kind: str) -> None:
+async def test_every_media_type_is_sent(both: Both, emu: Emulator, kind: str) -> None:
     await both(lambda c: c.messages.send_media(TO, kind, link=LINK))
-    assert recorder.requests[0].path == "/api/v1/messages/send-media-message"
-    assert sent(recorder) == {"wa_id": TO, "type": kind, "link": LINK}
+    assert emu.requests[0].path == "/api/v1/messages/send-media-message"
+    assert sent(emu) == {"wa_id": TO, "type": kind, "link": LINK}
 
 
 @pytest.mark.parametrize("kind", ["gif", "voice", "Image", "", "location"])
-async def test_unknown_media_type_is_rejected(both: Both, recorder: Recorder, kind: str) -> None:
-    error = await rejected(
-        both, recorder, lambda c: c.messages.send_media(TO, kind, link=LINK), "type"
-    )
+async def test_unknown_media_type_is_rejected(both: Both, emu: Emulator, kind: str) -> None:
+    error = await rejected(both, emu, lambda c: c.messages.send_media(TO, kind, link=LINK), "type")
     for known in ("audio", "document", "image", "sticker", "video"):
         assert known in error.rule
 
 
 @pytest.mark.parametrize("link", ["http://example.com/a.png", "https://example.com/a.png"])
-async def test_http_and_https_links_are_sent(both: Both, recorder: Recorder, link: str) -> None:
+async def test_http_and_https_links_are_sent(both: Both, emu: Emulator, link: str) -> None:
     await both(lambda c: c.messages.send_image(TO, link=link))
-    assert sent(recorder)["link"] == link
+    assert sent(emu)["link"] == link
 
 
 @pytest.mark.parametrize(
@@ -767,19 +765,19 @@ async def test_http_and_https_links_are_sent(both: Both, recorder: Recorder, lin
         "javascript:alert(1)",
     ],
 )
-async def test_non_http_links_are_rejected(both: Both, recorder: Recorder, link: str) -> None:
-    error = await rejected(both, recorder, lambda c: c.messages.send_image(TO, link=link), "link")
+async def test_non_http_links_are_rejected(both: Both, emu: Emulator, link: str) -> None:
+    error = await rejected(both, emu, lambda c: c.messages.send_image(TO, link=link), "link")
     assert "http" in error.rule
 
 
-async def test_link_without_host_is_rejected(both: Both, recorder: Recorder) -> None:
-    await rejected(both, recorder, lambda c: c.messages.send_image(TO, link="https://"), "link")
+async def test_link_without_host_is_rejected(both: Both, emu: Emulator) -> None:
+    await rejected(both, emu, lambda c: c.messages.send_image(TO, link="https://"), "link")
 
 
 @pytest.mark.parametrize("kind", ["audio", "sticker"])
-async def test_audio_and_sticker_take_no_caption(both: Both, recorder: Recorder, kind: str) -> None:
+async def test_audio_and_sticker_take_no_caption(both: Both, emu: Emulator, kind: str) -> None:
     await rejected(
-        both, recorder, lambda c: c.messages.send_media(TO, kind, link=LINK, caption="c"), "caption"
+        both, emu, lambda c: c.messages.send_media(TO, kind, link=LINK, caption="c"), "caption"
     )
 
 
@@ -791,10 +789,10 @@ async def test_audio_and_sticker_take_no_caption(both: Both, recorder: Recorder,
     ("lat", "lon"), [(90, 180), (-90, -180), (90.0, -180.0), (0, 0), (-6.2088, 106.8456)]
 )
 async def test_coordinates_in_range_are_sent(
-    both: Both, recorder: Recorder, lat: float, lon: float
+    both: Both, emu: Emulator, lat: float, lon: float
 ) -> None:
     await both(lambda c: c.messages.send_location(TO, lat, lon, name="Monas"))
-    assert sent(recorder) == {"wa_id": TO, "latitude": lat, "longitude": lon, "name": "Monas"}
+    assert sent(emu) == {"wa_id": TO, "latitude": lat, "longitude": lon, "name": "Monas"}
 
 
 @pytest.mark.parametrize(
@@ -811,9 +809,9 @@ async def test_coordinates_in_range_are_sent(
     ],
 )
 async def test_coordinates_out_of_range_are_rejected(
-    both: Both, recorder: Recorder, lat: float, lon: float, field: str, bound: int
+    both: Both, emu: Emulator, lat: float, lon: float, field: str, bound: int
 ) -> None:
-    error = await rejected(both, recorder, lambda c: c.messages.send_location(TO, lat, lon), field)
+    error = await rejected(both, emu, lambda c: c.messages.send_location(TO, lat, lon), field)
     assert mentions(error.rule, bound)
     assert mentions(error.rule, -bound)
 
@@ -823,9 +821,9 @@ async def test_coordinates_out_of_range_are_rejected(
     [("-6.2", 106.8, "latitude"), (True, 106.8, "latitude"), (-6.2, None, "longitude")],
 )
 async def test_coordinates_must_be_numbers(
-    both: Both, recorder: Recorder, lat: Any, lon: Any, field: str
+    both: Both, emu: Emulator, lat: Any, lon: Any, field: str
 ) -> None:
-    error = await rejected(both, recorder, lambda c: c.messages.send_location(TO, lat, lon), field)
+    error = await rejected(both, emu, lambda c: c.messages.send_location(TO, lat, lon), field)
     assert "number" in error.rule
 
 
@@ -847,9 +845,9 @@ async def test_coordinates_must_be_numbers(
         ("123456789012345", "123456789012345"),
     ],
 )
-async def test_wa_id_is_normalised(both: Both, recorder: Recorder, given: str, wire: str) -> None:
+async def test_wa_id_is_normalised(both: Both, emu: Emulator, given: str, wire: str) -> None:
     await both(lambda c: c.messages.send_text(given, "hello"))
-    assert sent(recorder) == {"wa_id": wire, "text": "hello"}
+    assert sent(emu) == {"wa_id": wire, "text": "hello"}
 
 
 @pytest.mark.parametrize(
@@ -879,26 +877,24 @@ async def test_wa_id_is_normalised(both: Both, recorder: Recorder, given: str, w
         ("+62 812-3456-7890-1234", "8 to 15"),
     ],
 )
-async def test_bad_wa_id_is_rejected(
-    both: Both, recorder: Recorder, given: str, needle: str
-) -> None:
-    error = await rejected(both, recorder, lambda c: c.messages.send_text(given, "hello"), "to")
+async def test_bad_wa_id_is_rejected(both: Both, emu: Emulator, given: str, needle: str) -> None:
+    error = await rejected(both, emu, lambda c: c.messages.send_text(given, "hello"), "to")
     assert needle in error.rule
 
 
 @pytest.mark.parametrize("given", [628123456789, None, b"628123456789", ["628123456789"]])
-async def test_wa_id_must_be_a_string(both: Both, recorder: Recorder, given: Any) -> None:
-    error = await rejected(both, recorder, lambda c: c.messages.send_text(given, "hi"), "to")
+async def test_wa_id_must_be_a_string(both: Both, emu: Emulator, given: Any) -> None:
+    error = await rejected(both, emu, lambda c: c.messages.send_text(given, "hi"), "to")
     assert "string" in error.rule
 
 
 @pytest.fixture(params=["async", "sync"])
-async def both62(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIterator[Both]:
+async def both62(request: pytest.FixtureRequest, emu: Emulator) -> AsyncIterator[Both]:
     """Both clients, configured with ``default_country_code="62"``."""
     async with client_of_kind(
         request.param,
         api_key=API_KEY,
-        base_url=recorder.url,
+        base_url=emu.base_url,
         max_retries=0,
         default_country_code="62",
     ) as through:
@@ -917,17 +913,17 @@ async def both62(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIte
     ],
 )
 async def test_default_country_code_replaces_a_leading_zero(
-    both62: Both, recorder: Recorder, given: str, wire: str
+    both62: Both, emu: Emulator, given: str, wire: str
 ) -> None:
     await both62(lambda c: c.messages.send_text(given, "hello"))
-    assert sent(recorder)["wa_id"] == wire
+    assert sent(emu)["wa_id"] == wire
 
 
 @pytest.mark.parametrize("given", ["0812abc", "08", "0812 3456 7890 1234"])
 async def test_default_country_code_still_validates(
-    both62: Both, recorder: Recorder, given: str
+    both62: Both, emu: Emulator, given: str
 ) -> None:
-    await rejected(both62, recorder, lambda c: c.messages.send_text(given, "hello"), "to")
+    await rejected(both62, emu, lambda c: c.messages.send_text(given, "hello"), "to")
 
 
 def test_a_leading_zero_is_always_the_national_trunk_prefix() -> None:
@@ -978,19 +974,16 @@ RECIPIENT_OPS: dict[str, Callable[[str], Op]] = {
 
 
 @pytest.mark.parametrize("name", sorted(RECIPIENT_OPS))
-async def test_every_send_normalises_the_recipient(
-    both: Both, recorder: Recorder, name: str
-) -> None:
+async def test_every_send_normalises_the_recipient(both: Both, emu: Emulator, name: str) -> None:
+    emu.add_template("tpl")
     await both(RECIPIENT_OPS[name]("+62 812-3456-789"))
-    assert sent(recorder)["wa_id"] == "628123456789"
+    assert sent(emu)["wa_id"] == "628123456789"
 
 
 @pytest.mark.parametrize("name", sorted(RECIPIENT_OPS))
-async def test_every_send_rejects_a_bad_recipient(
-    both: Both, recorder: Recorder, name: str
-) -> None:
+async def test_every_send_rejects_a_bad_recipient(both: Both, emu: Emulator, name: str) -> None:
     field = "wa_id" if name == "send" else "to"
-    error = await rejected(both, recorder, RECIPIENT_OPS[name]("call me maybe"), field)
+    error = await rejected(both, emu, RECIPIENT_OPS[name]("call me maybe"), field)
     assert "phone number" in error.rule
 
 
@@ -1119,9 +1112,9 @@ async def test_every_send_rejects_a_bad_recipient(
     ids=lambda value: None if callable(value) else str(value),
 )
 async def test_bad_nested_dict_names_the_path(
-    both: Both, recorder: Recorder, op: Op, field: str, needle: str
+    both: Both, emu: Emulator, op: Op, field: str, needle: str
 ) -> None:
-    error = await rejected(both, recorder, op, field)
+    error = await rejected(both, emu, op, field)
     assert needle in error.rule
 
 
@@ -1160,7 +1153,7 @@ def test_dict_arguments_after_touching_public_struct_names(case: str) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-async def test_nested_dicts_and_structs_send_the_same(both: Both, recorder: Recorder) -> None:
+async def test_nested_dicts_and_structs_send_the_same(both: Both, emu: Emulator) -> None:
     await both(
         lambda c: c.messages.send_list(
             TO,
@@ -1169,8 +1162,8 @@ async def test_nested_dicts_and_structs_send_the_same(both: Both, recorder: Reco
             [{"title": "A", "rows": [{"id": "r1", "title": "One", "description": "first"}]}],
         )
     )
-    from_dicts = sent(recorder)
-    recorder.reset()
+    from_dicts = sent(emu)
+    emu.reset()
     await both(
         lambda c: c.messages.send_list(
             TO,
@@ -1179,7 +1172,7 @@ async def test_nested_dicts_and_structs_send_the_same(both: Both, recorder: Reco
             [ListSection(title="A", rows=[ListRow(id="r1", title="One", description="first")])],
         )
     )
-    assert sent(recorder) == from_dicts
+    assert sent(emu) == from_dicts
     assert from_dicts["action"]["sections"][0]["rows"][0]["description"] == "first"
 
 
@@ -1278,27 +1271,27 @@ STRUCTS: list[tuple[Any, str, str]] = [
 
 
 @pytest.mark.parametrize(("message", "kind", "path"), STRUCTS, ids=[k for _, k, _ in STRUCTS])
-async def test_send_struct(
-    both: Both, recorder: Recorder, message: Any, kind: str, path: str
-) -> None:
-    recorder.script(200, {"messages": [{"id": f"wamid.{kind}"}]})
+async def test_send_struct(both: Both, emu: Emulator, message: Any, kind: str, path: str) -> None:
+    emu.fail_next("*", status=200, body={"messages": [{"id": f"wamid.{kind}"}]})
     result = await both(lambda c: c.messages.send(message))
     assert result == SentMessage(id=f"wamid.{kind}")
-    assert recorder.requests[0].method == "POST"
-    assert recorder.requests[0].path == f"/api/v1/messages/{path}"
-    assert sent(recorder) == msgspec.to_builtins(message)
+    assert emu.requests[0].method == "POST"
+    assert emu.requests[0].path == f"/api/v1/messages/{path}"
+    assert sent(emu) == msgspec.to_builtins(message)
 
 
 @pytest.mark.parametrize(("message", "kind", "path"), STRUCTS, ids=[k for _, k, _ in STRUCTS])
 async def test_send_dict_with_type(
-    both: Both, recorder: Recorder, message: Any, kind: str, path: str
+    both: Both, emu: Emulator, message: Any, kind: str, path: str
 ) -> None:
     wire = msgspec.to_builtins(message)
     data = {**wire, "type": kind}
     snapshot = dict(data)
+    if kind == "template":
+        emu.add_template(data["template_id"])
     await both(lambda c: c.messages.send(data))
-    assert recorder.requests[0].path == f"/api/v1/messages/{path}"
-    assert sent(recorder) == wire
+    assert emu.requests[0].path == f"/api/v1/messages/{path}"
+    assert sent(emu) == wire
     assert data == snapshot  # the caller's dict is left alone
 
 
@@ -1341,10 +1334,10 @@ def test_message_from_dict_rejects(data: Any, field: str, needle: str) -> None:
     assert needle in info.value.rule
 
 
-async def test_send_normalises_the_struct_wa_id(both: Both, recorder: Recorder) -> None:
+async def test_send_normalises_the_struct_wa_id(both: Both, emu: Emulator) -> None:
     message = TextMessage(wa_id="+62 812-3456-789", text="hello")
     await both(lambda c: c.messages.send(message))
-    assert sent(recorder) == {"wa_id": "628123456789", "text": "hello"}
+    assert sent(emu) == {"wa_id": "628123456789", "text": "hello"}
     assert message.wa_id == "+62 812-3456-789"  # the caller's struct is not modified
 
 
@@ -1366,8 +1359,8 @@ async def test_send_normalises_the_struct_wa_id(both: Both, recorder: Recorder) 
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
-async def test_send_rejects(both: Both, recorder: Recorder, message: Any, field: str) -> None:
-    await rejected(both, recorder, lambda c: c.messages.send(message), field)
+async def test_send_rejects(both: Both, emu: Emulator, message: Any, field: str) -> None:
+    await rejected(both, emu, lambda c: c.messages.send(message), field)
 
 
 # ---------------------------------------------------------------------------------------------

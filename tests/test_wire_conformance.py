@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import ivowaba
-from tests._recorder import Recorder
+from ivowaba.testing import Emulator
 from tests.conftest import API_KEY, Both, client_of_kind, wire_examples
 
 IMAGE = "https://www.google.com/images/branding/googlelogo/2x/googlelogo_color_92x30dp.png"
@@ -323,6 +323,12 @@ CALLS: dict[tuple[str, str, bool], Call] = {
 EXAMPLES = wire_examples()
 
 
+@pytest.fixture(autouse=True)
+def _what_the_examples_name(emu: Emulator) -> None:
+    """The templates, media and webhook the reference's examples name without showing."""
+    emu.seed_reference_examples()
+
+
 def _id(example: dict[str, Any]) -> str:
     sandbox = "-sandbox" if example["sandbox"] else ""
     return f"{example['operation']}[{example['example']}]{sandbox}"
@@ -336,19 +342,20 @@ def test_every_example_has_a_call() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=_id)
 async def test_request_matches_the_reference(
-    example: dict[str, Any], both: Both, recorder: Recorder
+    example: dict[str, Any], both: Both, emu: Emulator
 ) -> None:
     call = CALLS[(example["operation"], example["example"], example["sandbox"])]
     if example["sandbox"]:
         async with client_of_kind(
-            both.kind, api_key=API_KEY, base_url=recorder.url, sandbox=True
+            both.kind, api_key=API_KEY, base_url=emu.base_url, sandbox=True
         ) as sandboxed:
             await sandboxed(call)
     else:
         await both(call)
 
-    assert len(recorder.requests) == 1
-    sent = recorder.requests[0]
+    assert len(emu.requests) == 1
+    sent = emu.requests[0]
+    assert sent.operation == example["operation"]  # routed by the operations table
     assert sent.method == example["method"]
     assert sent.path == example["url"]
     assert sent.query == (example.get("query") or {})

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 import msgspec
 
 from ivowaba import _json
-from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
+from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba.types.contacts import ContactCheck
 
-CHECK = Endpoint("contacts.check", "POST", "/api/v1/contacts/check")
+CHECK = OPERATIONS["contacts.check"]
 
 _PHONE_CHARACTERS = frozenset("0123456789+ -().")
 
@@ -33,10 +33,25 @@ class Contacts(Resource[Mode]):
 
     @operation
     async def check(self, numbers: str | Iterable[str]) -> list[ContactCheck]:
-        """Check phone numbers (sent as given, e.g. ``"+628954218621"``).
+        """Check which phone numbers are on WhatsApp (``POST /api/v1/contacts/check``).
 
-        Returns one ``ContactCheck`` per number: ``status`` ``"valid"`` with its ``wa_id``,
-        or ``"invalid"``.
+        - ``numbers``: one number or an iterable of them, at least one. Each is sent as given
+          (``"+628954218621"``): not blank, only digits, ``+``, spaces, ``-``, ``(``, ``)``
+          and ``.``.
+
+        Returns a list of ``ContactCheck``, one per number: ``input``, ``status``
+        (``"valid"`` or ``"invalid"``; ``is_valid``) and, when valid, the ``wa_id`` to send to.
+
+        Raises ``ValidationError`` (``numbers``, ``numbers[i]``) before any request;
+        ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``UnprocessableEntityError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError``;
+        ``ClientClosedError`` after close.
+
+        ```python
+        checks = await client.contacts.check(["+628954218621", "+628127631234"])
+        print([check.wa_id for check in checks if check.is_valid])
+        ```
         """
         batch = [numbers] if isinstance(numbers, str) else list(numbers)
         if not batch:

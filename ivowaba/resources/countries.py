@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 
 from ivowaba import _json
-from ivowaba._client import Endpoint
+from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba.types.resources import Country
 
-LIST = Endpoint("countries.list", "GET", "/api/v1/countries")
+LIST = OPERATIONS["countries.list"]
 
 
 class _Countries(msgspec.Struct):
@@ -22,5 +22,18 @@ _decode = _json.decode_as(_Countries)
 class Countries(Resource[Mode]):
     @operation
     async def list(self) -> list[Country]:
-        """Every country: ``id``, ``name``, ``dial_code`` (``"+62"``), ``iso``, ``iso3``."""
+        """Every country IVOWBA knows (``GET /api/v1/countries``).
+
+        Returns a list of ``Country``: ``id``, ``name``, ``dial_code`` (``"+62"``), ``iso``
+        (``"ID"``) and ``iso3`` (``"IDN"``).
+
+        Raises ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        countries = await client.countries.list()
+        print({country.iso: country.dial_code for country in countries})
+        ```
+        """
         return (await self._client.call(LIST, _decode)).data

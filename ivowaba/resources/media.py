@@ -7,13 +7,13 @@ from pathlib import Path
 
 import anyio
 
-from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
+from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba._validation import text
 from ivowaba.types.resources import Media
 
-DOWNLOAD = Endpoint("media.download", "GET", "/api/v1/media/{}", sandbox=True)
+DOWNLOAD = OPERATIONS["media.download"]
 
 
 def _safe_filename(name: str | None, fallback: str) -> str:
@@ -31,11 +31,26 @@ class MediaResource(Resource[Mode]):
 
     @operation
     async def download(self, media_id: str, *, max_bytes: int | None = None) -> Media:
-        """The whole file in memory: ``content``, ``content_type``, and ``filename`` when the
-        server names one (``Content-Disposition``). For large files prefer ``download_to``.
+        """Download a media file into memory (``GET /api/v1/media/{media_id}``).
 
-        ``max_bytes``: refuse a file larger than this (``ResponseTooLargeError``, the
-        connection dropped as soon as the limit is passed); no limit by default.
+        - ``media_id``: the id of an inbound message's media (``message.image.id`` and the
+          like), not blank, at most 512 characters.
+        - ``max_bytes``: a positive integer: a larger file is refused, the connection dropped
+          as soon as the limit is passed; ``None`` (the default): no limit. For large files
+          prefer ``download_to``.
+
+        Returns a ``Media``: ``content`` (bytes), ``content_type``, and ``filename`` when the
+        server names one (``Content-Disposition``), else ``None``. The sandbox has it too.
+
+        Raises ``ValidationError`` (``media_id``, ``max_bytes``) before any request;
+        ``NotFoundError`` for an unknown id; ``ResponseTooLargeError`` past ``max_bytes``;
+        ``AuthenticationError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``); ``ClientClosedError`` after close.
+
+        ```python
+        media = await client.media.download(message.image.id, max_bytes=16_000_000)
+        print(media.content_type, len(media.content))
+        ```
         """
         text(media_id, "media_id", 512)
         _check_max_bytes(max_bytes)
@@ -49,13 +64,27 @@ class MediaResource(Resource[Mode]):
     async def download_to(
         self, media_id: str, path: str | os.PathLike[str], *, max_bytes: int | None = None
     ) -> Path:
-        """Stream the file to ``path`` in chunks (memory stays flat whatever its size) and
-        return where it was written.
+        """Stream a media file to disk (``GET /api/v1/media/{media_id}``), in chunks: memory
+        stays flat whatever its size.
 
-        If ``path`` is a directory the file is named after the server's filename (or the
-        media id). The file appears complete or not at all: it is written beside the target
-        and renamed into place at the end. ``max_bytes``: as for ``download``; a refused file
-        leaves nothing behind.
+        - ``media_id``: as for ``download``: not blank, at most 512 characters.
+        - ``path``: the file to write, or a directory: the file is then named after the
+          server's filename (else the media id). It appears complete or not at all: it is
+          written beside the target (``.part``) and renamed into place at the end.
+        - ``max_bytes``: as for ``download``; a refused file leaves nothing behind.
+
+        Returns the ``Path`` written. The sandbox has it too.
+
+        Raises ``ValidationError`` (``media_id``, ``max_bytes``) before any request;
+        ``NotFoundError`` for an unknown id; ``ResponseTooLargeError`` past ``max_bytes``;
+        ``OSError`` when the file cannot be written; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``); ``ClientClosedError`` after close.
+
+        ```python
+        path = await client.media.download_to(message.document.id, "downloads/")
+        print(path)
+        ```
         """
         text(media_id, "media_id", 512)
         _check_max_bytes(max_bytes)

@@ -10,9 +10,10 @@ import msgspec
 from ivowaba import _json, _limits
 from ivowaba import _validation as v
 from ivowaba._bulk import send_concurrently as _send_concurrently
-from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
 from ivowaba._message_checks import check as _check_message
+from ivowaba._operations import OPERATIONS, SENDS
+from ivowaba._operations import Operation as Endpoint
 from ivowaba._outbound import message_from_dict, template_components, url_button
 from ivowaba._resource import Mode, Resource, iterator, operation
 from ivowaba._template_check import check_parameters
@@ -45,27 +46,9 @@ from ivowaba.types.messages import (
 )
 from ivowaba.types.resources import SentMessage
 
-_API = "/api/v1/messages"
-
-
-def _send(name: str, path: str, *, sandbox: bool) -> Endpoint:
-    return Endpoint(f"messages.{name}", "POST", f"{_API}/{path}", sandbox=sandbox)
-
-
 #: Where each kind of message is sent; ``sandbox`` marks those the sandbox accepts.
-ENDPOINTS: dict[type[Any], Endpoint] = {
-    TextMessage: _send("send_text", "send-text-message", sandbox=True),
-    TemplateMessage: _send("send_template", "send-template-message", sandbox=True),
-    MediaMessage: _send("send_media", "send-media-message", sandbox=True),
-    LocationMessage: _send("send_location", "send-location-message", sandbox=True),
-    ContactsMessage: _send("send_contacts", "send-contact-message", sandbox=True),
-    ListMessage: _send("send_list", "send-list-message", sandbox=True),
-    ReplyButtonsMessage: _send("send_reply_buttons", "send-reply-button-message", sandbox=True),
-    ProductMessage: _send("send_product", "send-single-product-message", sandbox=False),
-    ProductListMessage: _send("send_product_list", "send-multi-product-message", sandbox=False),
-    FlowMessage: _send("send_flow", "send-flow-message", sandbox=False),
-}
-MARK_READ = Endpoint("messages.mark_read", "PUT", f"{_API}/{{}}/read")
+ENDPOINTS: Mapping[type[Any], Endpoint] = SENDS
+MARK_READ = OPERATIONS["messages.mark_read"]
 
 
 class _SendAnswer(msgspec.Struct):
@@ -99,7 +82,8 @@ class Messages(Resource[Mode]):
     Every send returns a ``SentMessage`` whose ``id`` the status notifications refer to.
     The recipient ``to`` is a phone number with its country code (``"+62 812-3456-789"`` is
     sent as ``628123456789``). Every argument is checked against WhatsApp's rules before any
-    request; a breach raises ``ValidationError`` naming the field and the rule.
+    request; a breach raises ``ValidationError`` naming the field and the rule. A send that may
+    have reached the gateway (a 5xx, a timeout) is never retried: nobody gets a message twice.
     """
 
     # -- the one way out ---------------------------------------------------------------------
@@ -126,10 +110,27 @@ class Messages(Resource[Mode]):
 
     @operation
     async def send(self, message: OutboundMessage | Mapping[str, Any]) -> SentMessage:
-        """Send any outbound message struct (``TextMessage``, ``TemplateMessage``, ...).
+        """Send any outbound message (``POST /api/v1/messages/send-...-message`` of its kind).
 
-        A dict is accepted too when it names its kind in ``"type"`` (see
-        ``ivowaba.message_from_dict``).
+        - ``message``: a ``TextMessage``, ``TemplateMessage``, ``MediaMessage``, ... struct, or
+          a dict naming its kind in ``"type"`` (``"text"``, ``"image"``, ... see
+          ``ivowaba.message_from_dict``) beside the wire fields. ``wa_id`` is normalised as
+          ``to`` is; every field must keep the limits the ``send_*`` method of its kind
+          states.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``message``, ``message.type``, ``wa_id`` or the wire field
+        at fault) before any request; ``SandboxUnsupportedError`` in sandbox mode for a
+        product, product-list or flow message; ``AuthenticationError``,
+        ``UnprocessableEntityError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError``;
+        ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send({"type": "text", "wa_id": "628123456789", "text": "Hi"})
+        print(sent.id)
+        ```
         """
         return await self._send_any(message)
 
@@ -142,12 +143,23 @@ class Messages(Resource[Mode]):
         concurrency: int = 32,
     ) -> AsyncIterator[BulkResult]:
         """Send many messages, at most ``concurrency`` at a time; yield one ``BulkResult``
-        per input, in the order they finish.
+        per input, in the order they finish. Each goes as ``send`` sends it
+        (``POST /api/v1/messages/send-...-message`` of its kind).
 
-        ``messages`` is read lazily (a generator of a million items keeps memory flat) and
-        may be async. A failed message (bad input, an API error, a lost connection) becomes
-        its result's ``error``; nothing stops the batch but leaving the loop, which cancels
-        the sends in flight. The client's rate limit and retry rules apply to every send.
+        - ``messages``: an iterable or async iterable of what ``send`` takes, read lazily (a
+          generator of a million items keeps memory flat).
+        - ``concurrency``: an integer >= 1 (default 32): sends in flight plus results not yet
+          consumed never exceed it.
+
+        Yields ``BulkResult``: ``index`` (the position in the input), ``message``, and ``id``
+        or ``error``. A failed message (bad input, an API error, a lost connection, a closed
+        ``AsyncClient``) becomes its result's ``error``, with ``sent`` telling whether it may
+        have arrived; nothing stops the batch but leaving the loop, which cancels the sends
+        in flight. The client's rate limit and retry rules apply to every send.
+
+        Raises ``ValidationError`` (``concurrency``, ``messages``) when iteration starts;
+        whatever the input iterable itself raises; ``ClientClosedError`` on a closed
+        ``Client``.
 
         ```python
         async for result in client.messages.send_many(messages, concurrency=64):
@@ -162,7 +174,26 @@ class Messages(Resource[Mode]):
     async def send_text(
         self, to: str, text: str, *, preview_url: bool | None = None
     ) -> SentMessage:
-        """Send a text message (at most 4096 characters)."""
+        """Send a text message (``POST /api/v1/messages/send-text-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits
+          (``"+62 812-3456-789"`` is sent as ``628123456789``).
+        - ``text``: not blank, at most 4096 characters.
+        - ``preview_url``: ``True`` to show a preview of a link in ``text``; left out when
+          ``None``.
+
+        Returns the ``SentMessage``; its ``id`` is what status notifications refer to.
+
+        Raises ``ValidationError`` (``to``, ``text``) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_text("628123456789", "Your order has shipped")
+        print(sent.id)
+        ```
+        """
         return await self._deliver(
             TextMessage(wa_id=self._to(to), text=text, preview_url=preview_url)
         )
@@ -179,19 +210,37 @@ class Messages(Resource[Mode]):
         components: Sequence[TemplateComponent | Mapping[str, Any]] | None = None,
         check: bool | None = None,
     ) -> SentMessage:
-        """Send an approved template.
+        """Send an approved template (``POST /api/v1/messages/send-template-message``).
 
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``template_id``: not blank, at most 200 characters.
         - ``header``: a string (one text parameter) or one parameter object
-          (``{"type": "image", "image": {"link": ...}}``).
+          (``{"type": "image", "image": {"link": ...}}``; only a document has a ``filename``).
         - ``body``: the body parameters, strings or parameter objects, in ``{{n}}`` order.
         - ``buttons``: button components (``{"type": "button", "sub_type": "url",
-          "index": 0, "parameters": [...]}``).
+          "index": 0, "parameters": [...]}``), ``index`` 0 to 9.
         - ``components``: the raw component list, instead of the three above.
         - ``check``: fetch the template once (cached) and raise ``ValidationError`` when a
           header, body or dynamic URL button gets a different number of parameters than it
           has placeholders. Default: the client's ``check_templates``.
 
-        With no parameters at all it sends ``components: [{"type": "body"}]``.
+        With no parameters at all it sends ``components: [{"type": "body"}]``. A parameter
+        carries its value under the key its ``type`` names: text not blank, links http(s).
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``template_id``, the part at fault:
+        ``body[0]``, ``components[1].index``, ...) before any request; with ``check``,
+        ``NotFoundError`` for an unknown template and ``SandboxUnsupportedError`` in sandbox
+        mode (the sandbox cannot show a template); ``AuthenticationError``,
+        ``UnprocessableEntityError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError``;
+        ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_template("628123456789", template_id, body=["Budi"])
+        print(sent.id)
+        ```
         """
         wa_id = self._to(to)
         if components is not None:
@@ -214,8 +263,26 @@ class Messages(Resource[Mode]):
 
     @operation
     async def send_otp(self, to: str, template_id: str, code: str) -> SentMessage:
-        """Send a one-time password with an authentication template: the code goes in the
-        body and in the copy-code (URL) button, as the reference's OTP example does."""
+        """Send a one-time password with an authentication template
+        (``POST /api/v1/messages/send-template-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``template_id``: the authentication template, not blank, at most 200 characters.
+        - ``code``: not blank, at most 15 characters. It goes in the body and in the
+          copy-code (URL) button at index 0, as the reference's OTP example does.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``code``, ``to``, ``template_id``) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_otp("628123456789", otp_template_id, "765987")
+        print(sent.id)
+        ```
+        """
         v.text(code, "code", _limits.OTP_CODE_MAX)
         parts = template_components(body=[code], buttons=[url_button(code)])
         return await self._deliver(
@@ -245,34 +312,139 @@ class Messages(Resource[Mode]):
         caption: str | None = None,
         filename: str | None = None,
     ) -> SentMessage:
-        """Send media by link: ``type`` is audio, document, image, sticker or video."""
+        """Send media by link (``POST /api/v1/messages/send-media-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``type``: ``"audio"``, ``"document"``, ``"image"``, ``"sticker"`` or ``"video"``.
+        - ``link``: an absolute http(s) URL with a host, where WhatsApp fetches the file.
+        - ``caption``: at most 1024 characters; an image, a video or a document only.
+        - ``filename``: the name the recipient sees; a document only.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``type``, ``link``, ``caption``, ``filename``)
+        before any request; ``AuthenticationError``, ``UnprocessableEntityError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_media("628123456789", "video", link=video_url)
+        print(sent.id)
+        ```
+        """
         return await self._media(to, type, link, caption, filename)
 
     @operation
     async def send_image(self, to: str, *, link: str, caption: str | None = None) -> SentMessage:
-        """Send an image by link, with an optional caption (at most 1024 characters)."""
+        """Send an image by link (``POST /api/v1/messages/send-media-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``link``: an absolute http(s) URL with a host, where WhatsApp fetches the image.
+        - ``caption``: at most 1024 characters; left out when ``None``.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``link``, ``caption``) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        url = "https://example.com/receipt.jpg"
+        sent = await client.messages.send_image("628123456789", link=url, caption="Receipt")
+        ```
+        """
         return await self._media(to, "image", link, caption)
 
     @operation
     async def send_document(
         self, to: str, *, link: str, caption: str | None = None, filename: str | None = None
     ) -> SentMessage:
-        """Send a document by link; ``filename`` is what the recipient sees."""
+        """Send a document by link (``POST /api/v1/messages/send-media-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``link``: an absolute http(s) URL with a host, where WhatsApp fetches the file.
+        - ``caption``: at most 1024 characters; left out when ``None``.
+        - ``filename``: the name the recipient sees (``"invoice.pdf"``); left out when ``None``.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``link``, ``caption``, ``filename``) before any
+        request; ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError``
+        (after retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        url = "https://example.com/invoices/001.pdf"
+        await client.messages.send_document("628123456789", link=url, filename="invoice.pdf")
+        ```
+        """
         return await self._media(to, "document", link, caption, filename)
 
     @operation
     async def send_audio(self, to: str, *, link: str) -> SentMessage:
-        """Send an audio file by link."""
+        """Send an audio file by link (``POST /api/v1/messages/send-media-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``link``: an absolute http(s) URL with a host, where WhatsApp fetches the file.
+          Audio takes no caption.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``link``) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_audio("628123456789", link=audio_url)
+        print(sent.id)
+        ```
+        """
         return await self._media(to, "audio", link)
 
     @operation
     async def send_video(self, to: str, *, link: str, caption: str | None = None) -> SentMessage:
-        """Send a video by link, with an optional caption."""
+        """Send a video by link (``POST /api/v1/messages/send-media-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``link``: an absolute http(s) URL with a host, where WhatsApp fetches the video.
+        - ``caption``: at most 1024 characters; left out when ``None``.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``link``, ``caption``) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_video("628123456789", link=video_url, caption="Demo")
+        print(sent.id)
+        ```
+        """
         return await self._media(to, "video", link, caption)
 
     @operation
     async def send_sticker(self, to: str, *, link: str) -> SentMessage:
-        """Send a sticker (webp) by link."""
+        """Send a sticker (webp) by link (``POST /api/v1/messages/send-media-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``link``: an absolute http(s) URL with a host, where WhatsApp fetches the sticker.
+          A sticker takes no caption.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``link``) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_sticker("628123456789", link=sticker_url)
+        print(sent.id)
+        ```
+        """
         return await self._media(to, "sticker", link)
 
     @operation
@@ -285,7 +457,25 @@ class Messages(Resource[Mode]):
         name: str | None = None,
         address: str | None = None,
     ) -> SentMessage:
-        """Send a static location."""
+        """Send a static location (``POST /api/v1/messages/send-location-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``latitude``: a number of decimal degrees, -90 to 90.
+        - ``longitude``: a number of decimal degrees, -180 to 180.
+        - ``name``, ``address``: shown with the pin; left out when ``None``.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``latitude``, ``longitude``) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_location("628123456789", -6.2297, 106.8295, name="HQ")
+        print(sent.id)
+        ```
+        """
         return await self._deliver(
             LocationMessage(
                 wa_id=self._to(to),
@@ -300,7 +490,24 @@ class Messages(Resource[Mode]):
     async def send_contacts(
         self, to: str, contacts: Sequence[ContactCard | Mapping[str, Any]]
     ) -> SentMessage:
-        """Send one or more contact cards (``ContactCard`` or dicts in the wire shape)."""
+        """Send contact cards (``POST /api/v1/messages/send-contact-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``contacts``: one card or a sequence of at least one (``ContactCard`` or dicts in
+          the wire shape); each needs ``name.formatted_name``, not blank.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``contacts``, ``contacts[i]...``) before any
+        request; ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError``
+        (after retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        card = {"name": {"formatted_name": "Budi"}, "phones": [{"phone": "+628123456789"}]}
+        sent = await client.messages.send_contacts("628123456789", [card])
+        ```
+        """
         if isinstance(contacts, (Mapping, ContactCard)):
             contacts = [contacts]
         cards = [v.convert(c, ContactCard, f"contacts[{i}]") for i, c in enumerate(contacts)]
@@ -316,9 +523,29 @@ class Messages(Resource[Mode]):
         header: HeaderArg = None,
         footer: str | None = None,
     ) -> SentMessage:
-        """Send up to 3 quick-reply buttons (``{"id": ..., "title": ...}``).
+        """Send quick-reply buttons (``POST /api/v1/messages/send-reply-button-message``).
 
-        ``header`` is a string (a text header) or ``{"type": "image", "link": ...}``.
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``body``: not blank, at most 1024 characters.
+        - ``buttons``: 1 to 3 (``ReplyButton`` or ``{"id": ..., "title": ...}``): ``id`` at
+          most 256 characters, ``title`` at most 20, both not blank and unique.
+        - ``header``: a string (a text header, at most 60 characters) or
+          ``{"type": "image", "link": ...}`` (also ``video``, or ``document`` with a
+          ``filename``), the link an http(s) URL.
+        - ``footer``: at most 60 characters.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` naming the field at fault (``to``, ``body``,
+        ``action.buttons[1].title``, ``header.type``, ...) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        buttons = [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]
+        sent = await client.messages.send_reply_buttons("628123456789", "Confirm?", buttons)
+        ```
         """
         action = ReplyButtonsAction(
             buttons=[v.convert(b, ReplyButton, f"buttons[{i}]") for i, b in enumerate(buttons)]
@@ -343,8 +570,32 @@ class Messages(Resource[Mode]):
         header: HeaderArg = None,
         footer: str | None = None,
     ) -> SentMessage:
-        """Send a list message: ``button`` opens a menu of ``sections`` of rows (at most 10
-        rows in all)."""
+        """Send a list message (``POST /api/v1/messages/send-list-message``): ``button`` opens
+        a menu of ``sections`` of rows.
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``body``: not blank, at most 1024 characters.
+        - ``button``: the menu button's text, not blank, at most 20 characters.
+        - ``sections``: 1 to 10 (``ListSection`` or ``{"title": ..., "rows": [...]}``), each
+          with at least one row, at most 10 rows in all; a ``title`` (at most 24 characters)
+          is required when there are several. A row: ``id`` (at most 200 characters, unique),
+          ``title`` (at most 24), ``description`` (optional, at most 72).
+        - ``header``: a text header only, a string of at most 60 characters.
+        - ``footer``: at most 60 characters.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` naming the field at fault (``to``, ``action.button``,
+        ``action.sections[0].rows[2].title``, ...) before any request;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sections = [{"rows": [{"id": "a", "title": "Small"}, {"id": "b", "title": "Large"}]}]
+        sent = await client.messages.send_list("628123456789", "Pick a size", "Sizes", sections)
+        ```
+        """
         action = ListAction(
             button=button,
             sections=[v.convert(s, ListSection, f"sections[{i}]") for i, s in enumerate(sections)],
@@ -368,7 +619,28 @@ class Messages(Resource[Mode]):
         body: str | None = None,
         footer: str | None = None,
     ) -> SentMessage:
-        """Send one product of a catalog."""
+        """Send one product of a catalog
+        (``POST /api/v1/messages/send-single-product-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``catalog_id``, ``product_retailer_id``: not blank, at most 200 characters each.
+        - ``body``: at most 1024 characters; left out when ``None``.
+        - ``footer``: at most 60 characters; left out when ``None``.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` (``to``, ``action.catalog_id``,
+        ``action.product_retailer_id``, ``body``, ``footer``) before any request;
+        ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``UnprocessableEntityError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError``;
+        ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_product("628123456789", catalog_id, "abcd12345")
+        print(sent.id)
+        ```
+        """
         action = ProductAction(catalog_id=catalog_id, product_retailer_id=product_retailer_id)
         return await self._deliver(
             ProductMessage(wa_id=self._to(to), body=body, footer=footer, action=action)
@@ -385,7 +657,33 @@ class Messages(Resource[Mode]):
         body: str,
         footer: str | None = None,
     ) -> SentMessage:
-        """Send up to 30 products of a catalog, in up to 10 sections."""
+        """Send up to 30 products of a catalog, in up to 10 sections
+        (``POST /api/v1/messages/send-multi-product-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``catalog_id``: not blank, at most 200 characters.
+        - ``sections``: 1 to 10 (``ProductSection`` or ``{"title": ...,
+          "product_items": [{"product_retailer_id": ...}]}``), each with at least one
+          product, at most 30 in all; a ``title`` (at most 24 characters) is required when
+          there are several; a ``product_retailer_id`` has at most 200 characters.
+        - ``header``: a plain text, not blank, at most 60 characters.
+        - ``body``: not blank, at most 1024 characters.
+        - ``footer``: at most 60 characters.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` naming the field at fault (``to``, ``header``,
+        ``action.sections[0].product_items[3].product_retailer_id``, ...) before any
+        request; ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``UnprocessableEntityError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError``;
+        ``ClientClosedError`` after close.
+
+        ```python
+        sections = [{"product_items": [{"product_retailer_id": "abcd12345"}]}]
+        await client.messages.send_product_list(to, catalog_id, sections, header="New", body="Hi")
+        ```
+        """
         action = ProductListAction(
             catalog_id=catalog_id,
             sections=[
@@ -412,8 +710,34 @@ class Messages(Resource[Mode]):
         flow_token: str | None = None,
         flow_message_version: str = "3",
     ) -> SentMessage:
-        """Send a WhatsApp Flow: ``flow_cta`` is the button text (at most 20 characters);
-        ``flow_action_payload`` e.g. ``{"screen": "WELCOME_SCREEN"}``."""
+        """Send a WhatsApp Flow (``POST /api/v1/messages/send-flow-message``).
+
+        - ``to``: the recipient's number with country code, 8 to 15 digits.
+        - ``flow_id``: not blank, at most 200 characters.
+        - ``flow_cta``: the button text, not blank, at most 20 characters.
+        - ``body``: not blank, at most 1024 characters.
+        - ``header``: as for ``send_reply_buttons``: a string (at most 60 characters) or an
+          image, video or document header with an http(s) ``link``.
+        - ``footer``: at most 60 characters.
+        - ``flow_action``: ``"navigate"`` (the default) or ``"data_exchange"``.
+        - ``flow_action_payload``: e.g. ``{"screen": "WELCOME_SCREEN", "data": {...}}``;
+          ``screen`` a string, ``data`` an object.
+        - ``flow_token``: yours, sent back with the flow's answers; left out when ``None``.
+        - ``flow_message_version``: not blank, ``"3"`` by default.
+
+        Returns the ``SentMessage`` (``id``).
+
+        Raises ``ValidationError`` naming the field at fault (``to``, ``body``,
+        ``action.parameters.flow_cta``, ...) before any request; ``SandboxUnsupportedError``
+        in sandbox mode; ``AuthenticationError``, ``UnprocessableEntityError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        sent = await client.messages.send_flow("628123456789", flow_id=flow_id, flow_cta="Book",
+                                               body="Book a visit", flow_action_payload=payload)
+        ```
+        """
         parameters = FlowParameters(
             flow_message_version=flow_message_version,
             flow_id=flow_id,
@@ -435,6 +759,23 @@ class Messages(Resource[Mode]):
 
     @operation
     async def mark_read(self, message_id: str) -> None:
-        """Mark a received message as read (the customer sees blue ticks)."""
+        """Mark a received message as read (``PUT /api/v1/messages/{message_id}/read``, no
+        body); the customer sees blue ticks.
+
+        - ``message_id``: the ``id`` of an inbound message, not blank, at most 512
+          characters.
+
+        Returns ``None``.
+
+        Raises ``ValidationError`` (``message_id``) before any request;
+        ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``); ``ClientClosedError`` after close.
+
+        ```python
+        async def on_message(message):
+            await client.messages.mark_read(message.id)
+        ```
+        """
         v.text(message_id, "message_id", _limits.MESSAGE_ID_MAX)
         await self._client.request(MARK_READ, path_args=(message_id,))

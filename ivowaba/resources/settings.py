@@ -13,21 +13,18 @@ import msgspec
 
 from ivowaba import _json, _limits
 from ivowaba import _validation as v
-from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
+from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba.types._base import Outbound
 from ivowaba.types.resources import BusinessProfile
 
-_API = "/api/v1/settings"
-GET_BUSINESS_PROFILE = Endpoint("settings.get_business_profile", "GET", f"{_API}/business-profile")
-UPDATE_BUSINESS_PROFILE = Endpoint(
-    "settings.update_business_profile", "POST", f"{_API}/business-profile"
-)
-GET_ABOUT = Endpoint("settings.get_about", "GET", f"{_API}/profiles/about")
-UPDATE_ABOUT = Endpoint("settings.update_about", "PATCH", f"{_API}/profiles/about")
-GET_PHOTO = Endpoint("settings.get_photo", "GET", f"{_API}/profiles/photo")
-UPDATE_PHOTO = Endpoint("settings.update_photo", "POST", f"{_API}/profiles/photo")
+GET_BUSINESS_PROFILE = OPERATIONS["settings.get_business_profile"]
+UPDATE_BUSINESS_PROFILE = OPERATIONS["settings.update_business_profile"]
+GET_ABOUT = OPERATIONS["settings.get_about"]
+UPDATE_ABOUT = OPERATIONS["settings.update_about"]
+GET_PHOTO = OPERATIONS["settings.get_photo"]
+UPDATE_PHOTO = OPERATIONS["settings.update_photo"]
 
 
 class _Profile(msgspec.Struct):
@@ -132,7 +129,20 @@ class Settings(Resource[Mode]):
 
     @operation
     async def get_business_profile(self) -> BusinessProfile:
-        """Address, description, email, vertical and websites."""
+        """The business profile (``GET /api/v1/settings/business-profile``).
+
+        Returns a ``BusinessProfile``: ``address``, ``description``, ``email``, ``vertical``
+        and ``websites`` (a list).
+
+        Raises ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        profile = await client.settings.get_business_profile()
+        print(profile.description, profile.websites)
+        ```
+        """
         answer = await self._client.call(GET_BUSINESS_PROFILE, _decode_business)
         return answer.settings.business.profile
 
@@ -146,7 +156,24 @@ class Settings(Resource[Mode]):
         vertical: str | None = None,
         websites: Sequence[str] | None = None,
     ) -> None:
-        """Change the business profile; fields left at ``None`` are not sent."""
+        """Change the business profile (``POST /api/v1/settings/business-profile``).
+
+        Give at least one of ``address``, ``description``, ``email``, ``vertical`` and
+        ``websites``; those left at ``None`` are not sent (nor changed). ``websites``: at most
+        2 http(s) URLs, a rule the server checks (``UnprocessableEntityError``).
+
+        Returns ``None``.
+
+        Raises ``ValidationError`` (``update_business_profile``: nothing to change) before any
+        request; ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``UnprocessableEntityError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``); ``ClientClosedError`` after close.
+
+        ```python
+        await client.settings.update_business_profile(vertical="Professional Services")
+        await client.settings.update_business_profile(websites=["https://example.com"])
+        ```
+        """
         update = _BusinessProfileUpdate(
             address=address,
             description=description,
@@ -160,24 +187,79 @@ class Settings(Resource[Mode]):
 
     @operation
     async def get_about(self) -> str:
-        """The profile's "about" text."""
+        """The profile's "about" text (``GET /api/v1/settings/profiles/about``).
+
+        Returns the text, a ``str``.
+
+        Raises ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        about = await client.settings.get_about()
+        print(about)
+        ```
+        """
         return await self._client.call(GET_ABOUT, _about)
 
     @operation
     async def update_about(self, text: str) -> None:
-        """Change the profile's "about" text (at most 139 characters)."""
+        """Change the profile's "about" text (``PATCH /api/v1/settings/profiles/about``).
+
+        - ``text``: not blank, at most 139 characters.
+
+        Returns ``None``.
+
+        Raises ``ValidationError`` (``text``) before any request; ``SandboxUnsupportedError``
+        in sandbox mode; ``AuthenticationError``, ``UnprocessableEntityError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``); ``ClientClosedError`` after close.
+
+        ```python
+        await client.settings.update_about("Open daily, 08:00-20:00 WIB")
+        print(await client.settings.get_about())
+        ```
+        """
         v.text(text, "text", _limits.ABOUT_MAX)
         await self._client.request(UPDATE_ABOUT, body=_json.encode(_AboutUpdate(text=text)))
 
     @operation
     async def get_photo(self) -> str:
-        """A link to the profile photo."""
+        """A link to the profile photo (``GET /api/v1/settings/profiles/photo?format=link``).
+
+        Returns the link, a ``str`` (a URL on WhatsApp's servers).
+
+        Raises ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        link = await client.settings.get_photo()
+        print(link)
+        ```
+        """
         return await self._client.call(GET_PHOTO, _photo_link, params={"format": "link"})
 
     @operation
     async def update_photo(self, photo: PhotoArg) -> None:
-        """Upload a new profile photo, from bytes, a path or a file opened in ``"rb"`` mode.
+        """Upload a new profile photo (``POST /api/v1/settings/profiles/photo``), sent as
+        ``multipart/form-data`` with one file field, ``photo``.
 
-        Sent as ``multipart/form-data`` with one file field, ``photo``.
+        - ``photo``: bytes, the path of an existing file, or a file opened in ``"rb"`` mode;
+          not empty. It is read once, before the request, and sent as ``image/png`` when it
+          is a PNG, else as ``image/jpeg``; the server refuses what is not an image
+          (``UnprocessableEntityError``).
+
+        Returns ``None``.
+
+        Raises ``ValidationError`` (``photo``) before any request; ``SandboxUnsupportedError``
+        in sandbox mode; ``AuthenticationError``, ``UnprocessableEntityError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``); ``ClientClosedError`` after close.
+
+        ```python
+        await client.settings.update_photo("logo.png")
+        print(await client.settings.get_photo())
+        ```
         """
         await self._client.request(UPDATE_PHOTO, body=_photo_form(photo))

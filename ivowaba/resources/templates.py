@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ivowaba import _json
-from ivowaba._client import Endpoint
 from ivowaba._errors import ValidationError
+from ivowaba._operations import OPERATIONS
+from ivowaba._operations import Operation as Endpoint
 from ivowaba._resource import Mode, Resource, iterator, operation
 from ivowaba._validation import text
 from ivowaba.types.resources import Page, Pagination
@@ -26,15 +27,14 @@ from ivowaba.types.templates import (
     TemplateSpec,
 )
 
-_API = "/api/v1/message-templates"
-LIST = Endpoint("templates.list", "GET", _API)
-LIST_ALL = Endpoint("templates.list_all", "GET", f"{_API}/all-templates")
-GET = Endpoint("templates.get", "GET", f"{_API}/{{}}")
-CREATE = Endpoint("templates.create", "POST", _API)
-UPDATE = Endpoint("templates.update", "PUT", f"{_API}/{{}}")
-PROPOSE = Endpoint("templates.propose", "POST", f"{_API}/{{}}/propose")
-CATEGORIES = Endpoint("templates.categories", "GET", "/api/v1/template-categories")
-LANGUAGES = Endpoint("templates.languages", "GET", "/api/v1/template-languages")
+LIST = OPERATIONS["templates.list"]
+LIST_ALL = OPERATIONS["templates.list_all"]
+GET = OPERATIONS["templates.get"]
+CREATE = OPERATIONS["templates.create"]
+UPDATE = OPERATIONS["templates.update"]
+PROPOSE = OPERATIONS["templates.propose"]
+CATEGORIES = OPERATIONS["templates.categories"]
+LANGUAGES = OPERATIONS["templates.languages"]
 
 #: Templates remembered for ``send_template(check=True)``.
 TEMPLATE_CACHE_SIZE = 256
@@ -123,12 +123,48 @@ class Templates(Resource[Mode]):
 
     @operation
     async def list(self, page: int | None = None) -> Page[Template]:
-        """One page of the templates assigned to your account."""
+        """One page of the templates assigned to your account
+        (``GET /api/v1/message-templates``).
+
+        - ``page``: an integer >= 1; ``None`` or ``1`` asks for the first page with no query,
+          any other as ``?page=N``. ``iter`` walks every page for you.
+
+        Returns a ``Page[Template]``: ``data`` (the templates), ``pagination`` (``total``,
+        ``per_page``, ``current_page``, ``total_pages``, ...) and ``has_next``.
+
+        Raises ``ValidationError`` (``page``) before any request; ``SandboxUnsupportedError``
+        in sandbox mode; ``AuthenticationError``, ``RateLimitError`` (after retries),
+        ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        page = await client.templates.list(page=2)
+        print([template.label for template in page.data], page.has_next)
+        ```
+        """
         return await self._client.call(LIST, _decode_page, params=_page_query(page))
 
     @operation
     async def list_all(self, page: int | None = None) -> Page[Template]:
-        """One page of every template available to your account."""
+        """One page of every template available to your account
+        (``GET /api/v1/message-templates/all-templates``).
+
+        - ``page``: an integer >= 1; ``None`` or ``1`` asks for the first page with no query,
+          any other as ``?page=N``. ``iter_all`` walks every page for you.
+
+        Returns a ``Page[Template]``: ``data`` (the templates), ``pagination`` (``total``,
+        ``per_page``, ``current_page``, ``total_pages``, ...) and ``has_next``.
+
+        Raises ``ValidationError`` (``page``) before any request; ``SandboxUnsupportedError``
+        in sandbox mode; ``AuthenticationError``, ``RateLimitError`` (after retries),
+        ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        page = await client.templates.list_all()
+        print(len(page.data), page.pagination.total)
+        ```
+        """
         return await self._client.call(LIST_ALL, _decode_page, params=_page_query(page))
 
     async def _walk(self, endpoint: Endpoint) -> AsyncIterator[Template]:
@@ -143,17 +179,65 @@ class Templates(Resource[Mode]):
 
     @iterator
     def iter(self) -> AsyncIterator[Template]:
-        """Every template assigned to your account, page after page."""
+        """Every template assigned to your account, page after page
+        (``GET /api/v1/message-templates``, then ``?page=2``, ... while there is a next page).
+
+        Yields each ``Template`` (``async for`` on ``AsyncClient``, ``for`` on ``Client``);
+        a page is asked for only when the one before is used up.
+
+        Raises, from the request of a page: ``SandboxUnsupportedError`` in sandbox mode;
+        ``AuthenticationError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError``;
+        ``ClientClosedError`` after close.
+
+        ```python
+        async for template in client.templates.iter():
+            print(template.id, template.label, template.status)
+        ```
+        """
         return self._walk(LIST)
 
     @iterator
     def iter_all(self) -> AsyncIterator[Template]:
-        """Every template available to your account, page after page."""
+        """Every template available to your account, page after page
+        (``GET /api/v1/message-templates/all-templates``, then ``?page=2``, ...).
+
+        Yields each ``Template`` (``async for`` on ``AsyncClient``, ``for`` on ``Client``);
+        a page is asked for only when the one before is used up.
+
+        Raises, from the request of a page: ``SandboxUnsupportedError`` in sandbox mode;
+        ``AuthenticationError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError``;
+        ``ClientClosedError`` after close.
+
+        ```python
+        async for template in client.templates.iter_all():
+            print(template.id, template.label, template.language_id)
+        ```
+        """
         return self._walk(LIST_ALL)
 
     @operation
     async def get(self, template_id: str) -> Template:
-        """One template, with its components."""
+        """One template, with its components (``GET /api/v1/message-templates/{template_id}``).
+
+        - ``template_id``: not blank, at most 200 characters.
+
+        Returns the ``Template``: ``id``, ``label``, ``template_name``, ``status``,
+        ``category_id``, ``language_id``, ``components``, and ``parameter_counts()`` (what a
+        send must give). It is remembered for ``send_template``'s parameter check.
+
+        Raises ``ValidationError`` (``template_id``) before any request;
+        ``SandboxUnsupportedError`` in sandbox mode; ``NotFoundError`` for an unknown
+        template; ``AuthenticationError``, ``RateLimitError`` (after retries),
+        ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        template = await client.templates.get("60243665e4058d3b4a377bd2")
+        print(template.status, template.parameter_counts())
+        ```
+        """
         text(template_id, "template_id", 200)
         template = await self._client.call(GET, _decode_template, path_args=(template_id,))
         self._remember(template_id, template)
@@ -175,19 +259,55 @@ class Templates(Resource[Mode]):
 
     @operation
     async def create(self, **spec: Unpack[TemplateFields]) -> Template:
-        """Create a template: ``label``, ``category_id``, ``language_id`` (required),
-        ``is_propose`` (default ``False``; ``True`` submits it to WhatsApp at once), ``header``,
-        ``body``, ``footer``, ``buttons``, ``otp``, ``add_security_recommendation``,
-        ``code_expiration_minutes``.
+        """Create a template (``POST /api/v1/message-templates``).
 
-        ``header``, ``body``, ``buttons`` and ``otp`` take the SDK's spec structs
-        (``TemplateHeaderSpec``, ...) or dicts in the reference's wire shape, sent as given.
+        Keywords: ``label``, ``category_id``, ``language_id`` (required), ``is_propose``
+        (default ``False``; ``True`` submits it to WhatsApp at once), ``header``, ``body``,
+        ``footer``, ``buttons``, ``otp``, ``add_security_recommendation``,
+        ``code_expiration_minutes``. ``header``, ``body``, ``buttons`` and ``otp`` take the
+        SDK's spec structs (``TemplateHeaderSpec``, ...) or dicts in the reference's wire
+        shape, sent as given. The server checks the definition (``UnprocessableEntityError``):
+        ``category_id`` one of UTILITY, MARKETING, AUTHENTICATION; ``language_id`` one of
+        ``languages()``; ``body`` required but for AUTHENTICATION, which needs ``otp``;
+        ``code_expiration_minutes`` 1 to 90.
+
+        Returns the new ``Template`` (``id``, ``status``, ...).
+
+        Raises ``ValidationError`` (``template``: a required keyword missing, an unknown one)
+        before any request; ``SandboxUnsupportedError`` in sandbox mode;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        spec = {"category_id": "UTILITY", "language_id": "id", "body": {"text": "Order shipped"}}
+        created = await client.templates.create(label="order_shipped", **spec)
+        ```
         """
         return await self._client.call(CREATE, _decode_template, body=_encode_spec(spec))
 
     @operation
     async def update(self, template_id: str, **spec: Unpack[TemplateFields]) -> Template:
-        """Replace a template's definition; the keywords are those of ``create``."""
+        """Replace a template's definition (``PUT /api/v1/message-templates/{template_id}``).
+
+        - ``template_id``: not blank, at most 200 characters.
+        - the keywords are those of ``create``, with the same rules; the whole definition is
+          sent again (``label``, ``category_id`` and ``language_id`` are required).
+
+        Returns the updated ``Template``. The copy kept for ``send_template``'s check is
+        dropped.
+
+        Raises ``ValidationError`` (``template_id``, ``template``) before any request;
+        ``SandboxUnsupportedError`` in sandbox mode; ``NotFoundError`` for an unknown
+        template; ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError``
+        (after retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
+        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        spec = {"label": "order_shipped", "category_id": "UTILITY", "language_id": "id"}
+        updated = await client.templates.update(template.id, **spec, body={"text": "Shipped"})
+        ```
+        """
         text(template_id, "template_id", 200)
         self._cache.pop(template_id, None)
         return await self._client.call(
@@ -196,16 +316,59 @@ class Templates(Resource[Mode]):
 
     @operation
     async def propose(self, template_id: str) -> None:
-        """Submit a template to WhatsApp for approval."""
+        """Submit a template to WhatsApp for approval
+        (``POST /api/v1/message-templates/{template_id}/propose``, no body).
+
+        - ``template_id``: not blank, at most 200 characters.
+
+        Returns ``None``; the template's ``status`` (see ``get``) follows the review.
+
+        Raises ``ValidationError`` (``template_id``) before any request;
+        ``SandboxUnsupportedError`` in sandbox mode; ``NotFoundError`` for an unknown
+        template; ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError``
+        (after retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``);
+        ``ClientClosedError`` after close.
+
+        ```python
+        await client.templates.propose(created.id)
+        print((await client.templates.get(created.id)).status)
+        ```
+        """
         text(template_id, "template_id", 200)
         await self._client.request(PROPOSE, path_args=(template_id,))
 
     @operation
     async def categories(self) -> builtins.list[TemplateCategory]:
-        """Template categories (``UTILITY``, ``MARKETING``, ``AUTHENTICATION``)."""
+        """Template categories (``GET /api/v1/template-categories``).
+
+        Returns a list of ``TemplateCategory`` (``id``, ``name``): ``UTILITY``,
+        ``MARKETING``, ``AUTHENTICATION``; an ``id`` is ``create``'s ``category_id``.
+
+        Raises ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        categories = await client.templates.categories()
+        print([category.id for category in categories])
+        ```
+        """
         return (await self._client.call(CATEGORIES, _decode_categories)).data
 
     @operation
     async def languages(self) -> builtins.list[TemplateLanguage]:
-        """Languages a template may be written in."""
+        """Languages a template may be written in (``GET /api/v1/template-languages``).
+
+        Returns a list of ``TemplateLanguage`` (``id``, ``name``); an ``id`` is ``create``'s
+        ``language_id``.
+
+        Raises ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        languages = await client.templates.languages()
+        print({language.id: language.name for language in languages})
+        ```
+        """
         return (await self._client.call(LANGUAGES, _decode_languages)).data

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ivowaba import _json
-from ivowaba._client import Endpoint
 from ivowaba._errors import WebhookParseError
+from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba._validation import text
 from ivowaba.types.resources import Webhook
@@ -17,10 +17,8 @@ from ivowaba.types.resources import Webhook
 if TYPE_CHECKING:
     from ivowaba.types.notifications import Notification
 
-LIST = Endpoint("webhooks.list", "GET", "/api/v1/webhooks")
-PULL_PENDING = Endpoint(
-    "webhooks.pull_pending", "GET", "/api/v1/webhooks/{}/pull-pending-notifications"
-)
+LIST = OPERATIONS["webhooks.list"]
+PULL_PENDING = OPERATIONS["webhooks.pull_pending"]
 
 
 class _Webhooks(msgspec.Struct):
@@ -49,14 +47,47 @@ def _decode_pending(body: bytes) -> list[Notification]:
 class Webhooks(Resource[Mode]):
     @operation
     async def list(self) -> list[Webhook]:
-        """Your webhook endpoints (the basic-auth password is never shown in a repr)."""
+        """Your webhook endpoints (``GET /api/v1/webhooks``).
+
+        Returns a list of ``Webhook``: ``id``, ``name``, ``url``, ``events``, ``headers``,
+        ``status`` (``"on"`` or ``"off"``) and ``http_auth`` (its basic-auth password is never
+        shown in a repr).
+
+        Raises ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
+
+        ```python
+        for webhook in await client.webhooks.list():
+            print(webhook.id, webhook.url, webhook.status)
+        ```
+        """
         return (await self._client.call(LIST, _decode_list)).data
 
     @operation
     async def pull_pending(self, webhook_id: str) -> builtins.list[Notification]:
-        """Notifications IVOWBA failed to deliver (3 attempts) to ``webhook_id``.
+        """Pull the notifications IVOWBA failed to deliver to a webhook
+        (``GET /api/v1/webhooks/{webhook_id}/pull-pending-notifications``).
 
-        Feed them to ``ivowaba.webhooks.Dispatcher.replay`` to handle them as if delivered.
+        - ``webhook_id``: the webhook's ``id`` (see ``list``), not blank, at most 200
+          characters.
+
+        IVOWBA tries each notification 3 times; what still failed waits here. Feed the list
+        to ``ivowaba.webhooks.Dispatcher.replay`` to handle it as if delivered.
+
+        Returns a list of ``Notification`` (typed messages and statuses); empty when nothing
+        is pending.
+
+        Raises ``ValidationError`` (``webhook_id``) before any request;
+        ``SandboxUnsupportedError`` in sandbox mode; ``NotFoundError`` for an unknown webhook;
+        ``AuthenticationError``, ``RateLimitError`` (after retries), ``ServerError``,
+        ``APIConnectionError`` (``APITimeoutError``), ``ResponseDecodeError`` (also for an
+        item that is no notification); ``ClientClosedError`` after close.
+
+        ```python
+        pending = await client.webhooks.pull_pending(webhook.id)
+        await dispatcher.replay(pending)
+        ```
         """
         text(webhook_id, "webhook_id", 200)
         return await self._client.call(PULL_PENDING, _decode_pending, path_args=(webhook_id,))

@@ -48,6 +48,15 @@ class RecordedRequest:
         """The body decoded as JSON (raises ``msgspec.DecodeError`` when it is not)."""
         return msgspec.json.decode(self.body)
 
+    @property
+    def content_type(self) -> str:
+        """The body's media type: ``Content-Type`` without its parameters, lower case
+        (``application/octet-stream`` when the request gave none)."""
+        for name, value in self.headers.items():
+            if name.lower() == "content-type":
+                return value.partition(";")[0].strip().lower()
+        return "application/octet-stream"
+
 
 @dataclass(frozen=True, slots=True)
 class StoredMedia:

@@ -1,7 +1,10 @@
-"""The HTTP side of the emulator: every operation of the reference, as an aiohttp app.
+"""The HTTP front of the emulator: every operation of the table, as an aiohttp app on a
+``State``.
 
+The routes come from ``ivowaba._operations``; this module adds one handler per operation.
 Each request goes: recorded → global latency → scripted fault → ``X-API-KEY`` → body
 decoded and validated → operation. Paths that are no operation get Laravel's 404 or 405.
+Handlers change the state only through its public methods.
 """
 
 from __future__ import annotations
@@ -10,37 +13,30 @@ import asyncio
 import email.parser
 import email.policy
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any, Final
+from functools import partial
+from typing import Any, Final
 from urllib.parse import quote
 
 import msgspec
 from aiohttp import web
 
+from ivowaba._operations import OPERATIONS, SANDBOX_PREFIX, Form, Operation
 from ivowaba.testing import _seed, _templates
-from ivowaba.testing._payloads import outbound_message_id
-from ivowaba.testing._records import OutboxEntry, RecordedRequest, StoredMedia
+from ivowaba.testing._records import RecordedRequest, StoredMedia
+from ivowaba.testing._state import State
 from ivowaba.testing._validation import RULES, Body, Errors, template_spec, unprocessable, validate
-
-if TYPE_CHECKING:
-    from ivowaba.testing._emulator import Emulator
-
-API_PREFIX: Final = "/api/v1"
-SANDBOX_PREFIX: Final = "/sandbox"
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
-_NUMBER_PUNCTUATION: Final = str.maketrans("", "", "+ -()")
 
 
 @dataclass(slots=True)
 class Call:
     """One request being answered, with what the wrapper already worked out."""
 
-    emu: Emulator
+    state: State
     request: web.Request
     operation: Operation
     raw: bytes
@@ -51,29 +47,6 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True)
-class Operation:
-    """An operation of the reference: ``name`` as the SDK calls it, its route, its handler.
-
-    ``endpoint`` is the last fixed word of the path (``send-text-message``); ``sandbox`` says
-    whether ``/sandbox`` serves it too.
-    """
-
-    name: str
-    method: str
-    path: str
-    handler: Handler
-    sandbox: bool = False
-
-    @cached_property
-    def endpoint(self) -> str:
-        return next(part for part in reversed(self.path.split("/")) if "{" not in part)
-
-    @cached_property
-    def names(self) -> tuple[str, ...]:
-        return (self.name, self.endpoint)
 
 
 # -- answers -------------------------------------------------------------------------------
@@ -116,33 +89,19 @@ def json_object(call: Call) -> dict[str, Any]:
 async def send(rule: Callable[[Body], None], call: Call) -> web.StreamResponse:
     """Every send: validate, record in the outbox, answer the id, start the notifications."""
     data = json_object(call)
-    emu = call.emu
-    errors = validate(rule, data, emu.templates)
+    errors = validate(rule, data, call.state.templates)
     if errors:
         return invalid(errors)
-    message_id = outbound_message_id()
-    entry = OutboxEntry(
-        id=message_id,
-        endpoint=call.operation.endpoint,
-        operation=call.operation.name,
-        wa_id=data["wa_id"],
-        body=data,
-        sandbox=call.sandbox,
-        timestamp=time.time(),
-    )
-    emu.sent_count += 1
-    if emu.record:
-        emu.outbox.append(entry)
-    if emu.webhook.url is not None:
-        emu._notify_sent(entry)
+    operation = call.operation
+    entry = call.state.accept_send(operation.name, operation.endpoint, data, sandbox=call.sandbox)
     return web.Response(
-        body=b'{"messages":[{"id":"' + message_id.encode() + b'"}]}',
+        body=b'{"messages":[{"id":"' + entry.id.encode() + b'"}]}',
         content_type="application/json",
     )
 
 
 async def mark_read(call: Call) -> web.StreamResponse:
-    call.emu.read_receipts.append(call.param("message_id"))
+    call.state.mark_read(call.param("message_id"))
     return json_response(None)
 
 
@@ -154,19 +113,7 @@ async def check_contacts(call: Call) -> web.StreamResponse:
     errors = validate(RULES["contacts.check"], data)
     if errors:
         return invalid(errors)
-    results = []
-    for number in data["contacts"]:
-        digits = number.translate(_NUMBER_PUNCTUATION)
-        valid = (
-            digits.isascii()
-            and digits.isdigit()
-            and 8 <= len(digits) <= 15
-            and digits not in call.emu.invalid_numbers
-        )
-        if valid:
-            results.append({"input": number, "status": "valid", "wa_id": digits})
-        else:
-            results.append({"input": number, "status": "invalid"})
+    results = [call.state.check_number(number) for number in data["contacts"]]
     return json_response({"contacts": results, "meta": _seed.META})
 
 
@@ -185,7 +132,7 @@ def _file_response(media: StoredMedia) -> web.Response:
 
 
 async def download_media(call: Call) -> web.StreamResponse:
-    media = call.emu.media.get(call.param("media_id"))
+    media = call.state.media.get(call.param("media_id"))
     if media is None:
         return message("File not found", 404)
     return _file_response(media)
@@ -197,16 +144,15 @@ async def download_media(call: Call) -> web.StreamResponse:
 def _listing(call: Call, templates: list[dict[str, Any]]) -> web.Response:
     number = _templates.page_number(call.request.query.get("page"))
     url = str(call.request.url.with_query(None))
-    return json_response(_templates.page(templates, number, call.emu.per_page, url))
+    return json_response(_templates.page(templates, number, call.state.per_page, url))
 
 
 async def list_templates(call: Call) -> web.StreamResponse:
-    own = call.emu.own_template_ids
-    return _listing(call, [t for t in call.emu.templates.values() if t["id"] in own])
+    return _listing(call, call.state.own_templates())
 
 
 async def list_all_templates(call: Call) -> web.StreamResponse:
-    return _listing(call, list(call.emu.templates.values()))
+    return _listing(call, list(call.state.templates.values()))
 
 
 def _template_errors(call: Call, data: dict[str, Any]) -> Errors:
@@ -219,14 +165,11 @@ async def create_template(call: Call) -> web.StreamResponse:
     errors = _template_errors(call, data)
     if errors:
         return invalid(errors)
-    template = _templates.create(data)
-    call.emu.templates[template["id"]] = template
-    call.emu.own_template_ids.add(template["id"])
-    return json_response(template)
+    return json_response(call.state.create_template(data))
 
 
 def _template(call: Call) -> dict[str, Any] | None:
-    return call.emu.templates.get(call.param("template_id"))
+    return call.state.templates.get(call.param("template_id"))
 
 
 async def get_template(call: Call) -> web.StreamResponse:
@@ -242,7 +185,7 @@ async def update_template(call: Call) -> web.StreamResponse:
     errors = _template_errors(call, data)
     if errors:
         return invalid(errors)
-    _templates.update(template, data)
+    call.state.update_template(template, data)
     return json_response(template)
 
 
@@ -250,8 +193,7 @@ async def propose_template(call: Call) -> web.StreamResponse:
     template = _template(call)
     if template is None:
         return message("Template not found.", 404)
-    if template["status"] not in ("approved", "submitted"):
-        template.update(status="submitted", updated_at=_templates.now_iso())
+    call.state.propose_template(template)
     return json_response(template)
 
 
@@ -267,7 +209,7 @@ async def template_languages(call: Call) -> web.StreamResponse:
 
 
 async def get_business_profile(call: Call) -> web.StreamResponse:
-    profile = call.emu.business_profile
+    profile = call.state.business_profile
     return json_response({"settings": {"business": {"profile": profile}}, "meta": _seed.META})
 
 
@@ -276,13 +218,12 @@ async def update_business_profile(call: Call) -> web.StreamResponse:
     errors = validate(RULES["settings.update_business_profile"], data)
     if errors:
         return invalid(errors)
-    fields = ("address", "description", "email", "vertical", "websites")
-    call.emu.business_profile.update({k: v for k, v in data.items() if k in fields})
+    call.state.update_business_profile(data)
     return json_response({"meta": _seed.META})
 
 
 async def get_about(call: Call) -> web.StreamResponse:
-    about = {"text": call.emu.about}
+    about = {"text": call.state.about}
     return json_response({"settings": {"profile": {"about": about}}, "meta": _seed.META})
 
 
@@ -291,17 +232,17 @@ async def update_about(call: Call) -> web.StreamResponse:
     errors = validate(RULES["settings.update_about"], data)
     if errors:
         return invalid(errors)
-    call.emu.about = data["text"]
+    call.state.update_about(data["text"])
     return json_response({"meta": _seed.META})
 
 
 async def get_photo(call: Call) -> web.StreamResponse:
     if call.request.query.get("format") == "link":
-        photo = {"link": call.emu.photo_link}
+        photo = {"link": call.state.photo_link}
         return json_response({"settings": {"profile": {"photo": photo}}, "meta": _seed.META})
-    if call.emu.photo is None:
+    if call.state.photo is None:
         return message("File not found", 404)
-    return _file_response(call.emu.photo)
+    return _file_response(call.state.photo)
 
 
 _IMAGE_SIGNATURES: Final = {
@@ -322,8 +263,12 @@ def _image_type(content: bytes, declared: str) -> str | None:
     return declared if declared.startswith("image/") else None
 
 
-def _form_file(call: Call, field: str) -> tuple[bytes, str, str | None] | None:
-    """The content, declared type and file name of a multipart file field, if present."""
+def _form_file(call: Call) -> tuple[bytes, str, str | None] | None:
+    """The content, declared type and file name of the operation's multipart file field,
+    if present."""
+    shape = call.operation.request
+    assert isinstance(shape, Form)
+    field = shape.file_field
     content_type = call.request.headers.get("Content-Type", "")
     if not content_type.startswith("multipart/form-data"):
         return None
@@ -340,7 +285,7 @@ def _form_file(call: Call, field: str) -> tuple[bytes, str, str | None] | None:
 
 
 async def update_photo(call: Call) -> web.StreamResponse:
-    upload = _form_file(call, "photo")
+    upload = _form_file(call)
     if upload is None or not upload[0]:
         return invalid({"photo": ["The photo field is required."]})
     content, declared, filename = upload
@@ -348,16 +293,14 @@ async def update_photo(call: Call) -> web.StreamResponse:
     if image_type is None:
         return invalid({"photo": ["The photo field must be an image."]})
     photo = StoredMedia(content, image_type, filename)
-    call.emu.photo = photo
     origin = f"{call.request.scheme}://{call.request.host}"
-    call.emu.photo_link = f"{origin}/_emulator/profile-photo/{photo.sha256[:32]}"
+    call.state.update_photo(photo, f"{origin}/_emulator/profile-photo/{photo.sha256[:32]}")
     return json_response({"meta": _seed.META})
 
 
 async def serve_photo(request: web.Request) -> web.StreamResponse:
     """The public link of an uploaded photo (WhatsApp serves it from its CDN, unauthenticated)."""
-    emu: Emulator = request.app[EMULATOR_KEY]
-    photo = emu.photo
+    photo = request.app[STATE_KEY].photo
     if photo is None or not photo.sha256.startswith(request.match_info["digest"]):
         raise web.HTTPNotFound()
     return _file_response(photo)
@@ -367,88 +310,61 @@ async def serve_photo(request: web.Request) -> web.StreamResponse:
 
 
 async def list_webhooks(call: Call) -> web.StreamResponse:
-    return json_response({"data": [w.as_json() for w in call.emu.webhooks.values()]})
+    return json_response({"data": [w.as_json() for w in call.state.webhooks.values()]})
 
 
 async def pull_pending(call: Call) -> web.StreamResponse:
-    webhook = call.emu.webhooks.get(call.param("webhook_id"))
-    if webhook is None:
+    held = call.state.pull_pending(call.param("webhook_id"))
+    if held is None:
         return message("Webhook not found.", 404)
-    held = list(webhook.held)
-    del webhook.held[: len(held)]
     return json_response({"data": held})
 
 
-# -- the table -----------------------------------------------------------------------------
+# -- the handlers --------------------------------------------------------------------------
 
-#: The send operations: name, endpoint, and whether the sandbox has it.
-_SENDS: Final = (
-    ("messages.send_contacts", "send-contact-message", True),
-    ("messages.send_location", "send-location-message", True),
-    ("messages.send_media", "send-media-message", True),
-    ("messages.send_template", "send-template-message", True),
-    ("messages.send_text", "send-text-message", True),
-    ("messages.send_reply_buttons", "send-reply-button-message", True),
-    ("messages.send_list", "send-list-message", True),
-    ("messages.send_product", "send-single-product-message", False),
-    ("messages.send_product_list", "send-multi-product-message", False),
-    ("messages.send_flow", "send-flow-message", False),
-)
+#: The emulator's handler of each operation of the table, by name.
+HANDLERS: Final[dict[str, Handler]] = {
+    "contacts.check": check_contacts,
+    "countries.list": countries,
+    "media.download": download_media,
+    "templates.list": list_templates,
+    "templates.create": create_template,
+    "templates.list_all": list_all_templates,
+    "templates.get": get_template,
+    "templates.update": update_template,
+    "templates.propose": propose_template,
+    "templates.categories": template_categories,
+    "templates.languages": template_languages,
+    **{
+        name: partial(send, RULES[name]) for name in OPERATIONS if name.startswith("messages.send_")
+    },
+    "messages.mark_read": mark_read,
+    "settings.get_business_profile": get_business_profile,
+    "settings.update_business_profile": update_business_profile,
+    "settings.get_about": get_about,
+    "settings.update_about": update_about,
+    "settings.get_photo": get_photo,
+    "settings.update_photo": update_photo,
+    "webhooks.list": list_webhooks,
+    "webhooks.pull_pending": pull_pending,
+}
 
-#: Every operation; fixed paths come before the parameterised paths they would match.
-OPERATIONS: Final = (
-    Operation("contacts.check", "POST", "/contacts/check", check_contacts),
-    Operation("countries.list", "GET", "/countries", countries),
-    Operation("media.download", "GET", "/media/{media_id}", download_media, sandbox=True),
-    Operation("templates.list", "GET", "/message-templates", list_templates),
-    Operation("templates.create", "POST", "/message-templates", create_template),
-    Operation("templates.list_all", "GET", "/message-templates/all-templates", list_all_templates),
-    Operation("templates.get", "GET", "/message-templates/{template_id}", get_template),
-    Operation("templates.update", "PUT", "/message-templates/{template_id}", update_template),
-    Operation(
-        "templates.propose", "POST", "/message-templates/{template_id}/propose", propose_template
-    ),
-    Operation("templates.categories", "GET", "/template-categories", template_categories),
-    Operation("templates.languages", "GET", "/template-languages", template_languages),
-    *(
-        Operation(name, "POST", f"/messages/{endpoint}", partial(send, RULES[name]), sandbox=sb)
-        for name, endpoint, sb in _SENDS
-    ),
-    Operation("messages.mark_read", "PUT", "/messages/{message_id}/read", mark_read),
-    Operation(
-        "settings.get_business_profile", "GET", "/settings/business-profile", get_business_profile
-    ),
-    Operation(
-        "settings.update_business_profile",
-        "POST",
-        "/settings/business-profile",
-        update_business_profile,
-    ),
-    Operation("settings.get_about", "GET", "/settings/profiles/about", get_about),
-    Operation("settings.update_about", "PATCH", "/settings/profiles/about", update_about),
-    Operation("settings.get_photo", "GET", "/settings/profiles/photo", get_photo),
-    Operation("settings.update_photo", "POST", "/settings/profiles/photo", update_photo),
-    Operation("webhooks.list", "GET", "/webhooks", list_webhooks),
-    Operation(
-        "webhooks.pull_pending",
-        "GET",
-        "/webhooks/{webhook_id}/pull-pending-notifications",
-        pull_pending,
-    ),
-)
+if HANDLERS.keys() != OPERATIONS.keys():  # pragma: no cover - caught by any test importing this
+    raise RuntimeError(
+        "the emulator has no handler for "
+        f"{sorted(OPERATIONS.keys() - HANDLERS.keys())}, or one for no operation: "
+        f"{sorted(HANDLERS.keys() - OPERATIONS.keys())}"
+    )
 
-EMULATOR_KEY: Final[web.AppKey[Emulator]] = web.AppKey("emulator")
+STATE_KEY: Final[web.AppKey[State]] = web.AppKey("state")
 
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _record(
-    emu: Emulator, request: web.Request, raw: bytes, operation: str | None, sandbox: bool
+    state: State, request: web.Request, raw: bytes, operation: str | None, sandbox: bool
 ) -> None:
-    emu.request_count += 1
-    if not emu.record:
-        return
-    emu.requests.append(
+    state.record_request(
         RecordedRequest(
             method=request.method,
             path=request.path,
@@ -461,20 +377,22 @@ def _record(
     )
 
 
-def _route(emu: Emulator, operation: Operation, sandbox: bool) -> RouteHandler:
+def _route(state: State, operation: Operation, sandbox: bool) -> RouteHandler:
     """The handler of one route: the steps every request goes through, then the operation."""
+    handler = HANDLERS[operation.name]
+    names = (operation.name, operation.endpoint)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        _record(emu, request, raw, operation.name, sandbox)
-        if emu.latency:
-            await asyncio.sleep(emu.latency)
-        fault = emu._faults.take(request.method, request.path, operation.names)
+        _record(state, request, raw, operation.name, sandbox)
+        if state.latency:
+            await asyncio.sleep(state.latency)
+        fault = state.take_fault(request.method, request.path, names)
         if fault is not None and not fault.processed:
             scripted = await fault.apply(request)
             if scripted is not None:
                 return scripted
-        response = await _answer(Call(emu, request, operation, raw, sandbox))
+        response = await _answer(handler, Call(state, request, operation, raw, sandbox))
         if fault is not None and fault.processed:
             scripted = await fault.apply(request)
             if scripted is not None:
@@ -484,11 +402,11 @@ def _route(emu: Emulator, operation: Operation, sandbox: bool) -> RouteHandler:
     return handle
 
 
-async def _answer(call: Call) -> web.StreamResponse:
-    if call.request.headers.get("X-API-KEY") != call.emu.api_key:
+async def _answer(handler: Handler, call: Call) -> web.StreamResponse:
+    if call.request.headers.get("X-API-KEY") != call.state.api_key:
         return message("Unauthenticated.", 401)
     try:
-        return await call.operation.handler(call)
+        return await handler(call)
     except BadBody as exc:
         return message(str(exc), 400)
 
@@ -499,21 +417,17 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile("[^/]+".join(re.escape(part) for part in parts) + "$")
 
 
-_PATTERNS: Final = [
-    (_pattern(prefix + API_PREFIX + op.path), op.method)
-    for op in OPERATIONS
-    for prefix in (("", SANDBOX_PREFIX) if op.sandbox else ("",))
-]
+_PATTERNS: Final = [(_pattern(path), op.method) for op in OPERATIONS.values() for path in op.paths]
 
 
-def _unrouted(emu: Emulator) -> RouteHandler:
+def _unrouted(state: State) -> RouteHandler:
     """Laravel's answers for a path that is no operation: 405 if another method has it, else
     404. Faults scripted for ``"*"`` or a matching path glob apply here too."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        _record(emu, request, raw, None, request.path.startswith(SANDBOX_PREFIX + "/"))
-        fault = emu._faults.take(request.method, request.path, ())
+        _record(state, request, raw, None, request.path.startswith(SANDBOX_PREFIX + "/"))
+        fault = state.take_fault(request.method, request.path, ())
         if fault is not None:
             scripted = await fault.apply(request)
             if scripted is not None:
@@ -531,17 +445,23 @@ def _unrouted(emu: Emulator) -> RouteHandler:
     return handle
 
 
-def build_app(emu: Emulator) -> web.Application:
-    """The aiohttp application serving ``emu``."""
+@web.middleware
+async def _in_flight(request: web.Request, handler: RouteHandler) -> web.StreamResponse:
+    with request.app[STATE_KEY].answering():
+        await asyncio.sleep(0)  # requests that arrived together are answered together
+        return await handler(request)
+
+
+def build_app(state: State) -> web.Application:
+    """The aiohttp application serving ``state``: a route for every path of every operation
+    of the table."""
     # Uploads (profile photos) may be larger than aiohttp's 1 MiB default.
-    app = web.Application(client_max_size=16 * 1024 * 1024)
-    app[EMULATOR_KEY] = emu
-    for operation in OPERATIONS:
-        path = API_PREFIX + operation.path
-        app.router.add_route(operation.method, path, _route(emu, operation, sandbox=False))
-        if operation.sandbox:
-            sandboxed = _route(emu, operation, sandbox=True)
-            app.router.add_route(operation.method, SANDBOX_PREFIX + path, sandboxed)
+    app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[_in_flight])
+    app[STATE_KEY] = state
+    for operation in OPERATIONS.values():
+        for path in operation.paths:
+            sandbox = path.startswith(SANDBOX_PREFIX + "/")
+            app.router.add_route(operation.method, path, _route(state, operation, sandbox))
     app.router.add_route("GET", "/_emulator/profile-photo/{digest}", serve_photo)
-    app.router.add_route("*", "/{tail:.*}", _unrouted(emu))
+    app.router.add_route("*", "/{tail:.*}", _unrouted(state))
     return app

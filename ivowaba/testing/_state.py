@@ -1,0 +1,493 @@
+"""What the emulator holds, and every change made to it: the state part of the emulator.
+
+``State`` keeps the outbox, the requests received, the templates, media, profile settings,
+webhooks and their notifications, and the scripted faults. Its public methods are the only
+way anything changes it: the HTTP front (``_server``) answering a request, a test scripting
+the emulator, and later a web page or a control API. It knows nothing of HTTP or of event
+loops beyond handing notifications to the ``Notifier``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+
+from ivowaba.testing import _payloads, _seed, _templates
+from ivowaba.testing._faults import Fault, Faults
+from ivowaba.testing._notifications import DeliveryAttempt, Notifier, Webhook
+from ivowaba.testing._records import OutboxEntry, RecordedRequest, StoredMedia
+
+_BILLED_CATEGORIES: Final = frozenset({"marketing", "utility", "authentication"})
+_PUNCTUATION: Final = str.maketrans("", "", "+ -()")
+_PROFILE_FIELDS: Final = ("address", "description", "email", "vertical", "websites")
+
+#: ``(url, username, password)`` of the webhook notifications go to.
+WebhookConfig = tuple[str | None, str | None, str | None]
+
+
+class State:
+    """The emulator's state and the operations on it; ``Emulator`` adds serving it, and its
+    docstring says what is held."""
+
+    #: The business's own number: the ``context.from`` of a customer's reply.
+    business_wa_id = "6281200000000"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        webhook: WebhookConfig,
+        notifier: Notifier,
+        latency: float,
+        per_page: int,
+        record: bool,
+    ) -> None:
+        self.api_key = api_key
+        self.latency = latency
+        self.per_page = per_page
+        self.record = record
+        #: The statuses a successful send goes through, each one notification.
+        self.status_lifecycle: tuple[str, ...] = ("sent", "delivered", "read")
+        self._webhook_config = webhook
+        self._faults = Faults()
+        self._notifier = notifier
+        #: Requests being answered right now.
+        self.in_flight = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything sent, received, scripted and stored since the start."""
+        self.outbox: list[OutboxEntry] = []
+        self.requests: list[RecordedRequest] = []
+        self.sent_count = 0
+        self.request_count = 0
+        #: The most requests answered at the same time so far.
+        self.max_in_flight = 0
+        self.read_receipts: list[str] = []
+        self.templates: dict[str, dict[str, Any]] = {t["id"]: t for t in _seed.templates()}
+        self.own_template_ids: set[str] = set(_seed.OWN_TEMPLATE_IDS)
+        self.media: dict[str, StoredMedia] = {}
+        self.business_profile: dict[str, Any] = _seed.business_profile()
+        self.about: str = _seed.ABOUT
+        self.photo: StoredMedia | None = None
+        self.photo_link: str = _seed.PHOTO_LINK
+        url, username, password = self._webhook_config
+        webhook = Webhook(_seed.WEBHOOK_ID, _seed.WEBHOOK_NAME, url, username, password)
+        self.webhooks: dict[str, Webhook] = {webhook.id: webhook}
+        self.invalid_numbers: set[str] = set()
+        self.failing_numbers: dict[str, int] = {}
+        self._conversations: dict[tuple[str, str], dict[str, Any]] = {}
+        self._faults.clear()
+        self._notifier.reset()
+
+    # -- deliveries: opened and closed with the server, on its event loop ------------------
+
+    async def open_deliveries(self) -> None:
+        """Start delivering notifications (on the running event loop)."""
+        await self._notifier.open()
+
+    async def close_deliveries(self) -> None:
+        """Stop delivering; notifications under way are dropped."""
+        await self._notifier.close()
+
+    async def settle_deliveries(self, timeout: float) -> None:
+        """Wait until every notification so far is delivered or held (on the deliveries'
+        event loop); ``TimeoutError`` after ``timeout`` seconds."""
+        await self._notifier.settle(timeout)
+
+    # -- what a request does ---------------------------------------------------------------
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count a request as in flight while it is being answered."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
+    def record_request(self, request: RecordedRequest) -> None:
+        """Count a request received, and keep it when recording."""
+        self.request_count += 1
+        if self.record:
+            self.requests.append(request)
+
+    def take_fault(self, method: str, path: str, names: tuple[str, ...]) -> Fault | None:
+        """The scripted fault this request gets, if any (one use of it consumed)."""
+        return self._faults.take(method, path, names)
+
+    def accept_send(
+        self, operation: str, endpoint: str, body: dict[str, Any], *, sandbox: bool
+    ) -> OutboxEntry:
+        """A valid send: keep it in the outbox and start its status notifications."""
+        entry = OutboxEntry(
+            id=_payloads.outbound_message_id(),
+            endpoint=endpoint,
+            operation=operation,
+            wa_id=body["wa_id"],
+            body=body,
+            sandbox=sandbox,
+            timestamp=time.time(),
+        )
+        self.sent_count += 1
+        if self.record:
+            self.outbox.append(entry)
+        if self.webhook.url is not None:
+            self._notify_sent(entry)
+        return entry
+
+    def mark_read(self, message_id: str) -> None:
+        self.read_receipts.append(message_id)
+
+    def check_number(self, number: str) -> dict[str, str]:
+        """What ``contacts/check`` answers for ``number``."""
+        digits = number.translate(_PUNCTUATION)
+        valid = (
+            digits.isascii()
+            and digits.isdigit()
+            and 8 <= len(digits) <= 15
+            and digits not in self.invalid_numbers
+        )
+        if valid:
+            return {"input": number, "status": "valid", "wa_id": digits}
+        return {"input": number, "status": "invalid"}
+
+    def own_templates(self) -> list[dict[str, Any]]:
+        """The account's own templates (``templates`` also holds those it may only use)."""
+        return [t for t in self.templates.values() if t["id"] in self.own_template_ids]
+
+    def create_template(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A new template of the account, from a valid template spec."""
+        template = _templates.create(spec)
+        self.templates[template["id"]] = template
+        self.own_template_ids.add(template["id"])
+        return template
+
+    def update_template(self, template: dict[str, Any], spec: dict[str, Any]) -> None:
+        _templates.update(template, spec)
+
+    def propose_template(self, template: dict[str, Any]) -> None:
+        """Submit ``template`` for approval (an approved or submitted one stays as it is)."""
+        if template["status"] not in ("approved", "submitted"):
+            template.update(status="submitted", updated_at=_templates.now_iso())
+
+    def update_business_profile(self, fields: Mapping[str, Any]) -> None:
+        """Set the profile fields given (others in ``fields`` are ignored)."""
+        self.business_profile.update({k: v for k, v in fields.items() if k in _PROFILE_FIELDS})
+
+    def update_about(self, text: str) -> None:
+        self.about = text
+
+    def update_photo(self, photo: StoredMedia, link: str) -> None:
+        """The profile photo, and the public link it is served at."""
+        self.photo = photo
+        self.photo_link = link
+
+    def pull_pending(self, webhook_id: str) -> list[dict[str, Any]] | None:
+        """Take the notifications held for a webhook (``None``: no such webhook)."""
+        webhook = self.webhooks.get(webhook_id)
+        if webhook is None:
+            return None
+        held = list(webhook.held)
+        del webhook.held[: len(held)]
+        return held
+
+    # -- state a test sets up --------------------------------------------------------------
+
+    @property
+    def webhook(self) -> Webhook:
+        """The webhook notifications are delivered to (the account's first)."""
+        return self.webhooks[_seed.WEBHOOK_ID]
+
+    def set_webhook(
+        self, url: str | None, username: str | None = None, password: str | None = None
+    ) -> None:
+        """Deliver notifications to ``url`` with basic auth; ``None`` turns delivery off."""
+        self.webhook.url, self.webhook.username, self.webhook.password = url, username, password
+
+    def add_media(
+        self,
+        content: bytes,
+        content_type: str,
+        filename: str | None = None,
+        *,
+        media_id: str | None = None,
+    ) -> str:
+        """Store a file that ``GET /api/v1/media/{id}`` serves; returns its id."""
+        media_id = media_id or str(uuid.uuid4())
+        self.media[media_id] = StoredMedia(content, content_type, filename)
+        return media_id
+
+    def add_template(self, template_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Store an approved template (by default a utility one whose body is
+        ``"Hello {{1}}"``); ``fields`` override any of the template object's fields."""
+        spec = {
+            "label": fields.pop("label", "Emulator Template"),
+            "category_id": fields.pop("category_id", "UTILITY"),
+            "language_id": fields.pop("language_id", "en"),
+            "body": {"text": "Hello {{1}}"},
+        }
+        template = _templates.create(spec, template_id)
+        template.update(status="approved", **fields)
+        self.templates[template["id"]] = template
+        self.own_template_ids.add(template["id"])
+        return template
+
+    def seed_reference_examples(self) -> None:
+        """Add what the reference's example requests refer to without showing it."""
+        for template_id in _seed.REFERENCE_PLACEHOLDER_TEMPLATE_IDS:
+            if template_id not in self.templates:
+                self.add_template(template_id)
+        if _seed.REFERENCE_MEDIA_ID not in self.media:
+            self.add_media(b"\xff\xd8\xff\xe0", "image/jpeg", media_id=_seed.REFERENCE_MEDIA_ID)
+        webhook_id = _seed.REFERENCE_PULL_WEBHOOK_ID
+        self.webhooks.setdefault(webhook_id, Webhook(webhook_id, "Reference Example Webhook"))
+
+    def mark_invalid(self, number: str) -> None:
+        """``contacts/check`` answers ``invalid`` for ``number`` (written any way)."""
+        self.invalid_numbers.add(number.translate(_PUNCTUATION))
+
+    def mark_failing(self, wa_id: str, code: int = 470) -> None:
+        """Messages to ``wa_id`` are accepted, then notified ``failed`` with ``code`` (the
+        reference shows 470, outside the 24-hour window, and 480, identity changed)."""
+        self.failing_numbers[wa_id.translate(_PUNCTUATION)] = code
+
+    def fail_next(
+        self,
+        target: str,
+        *,
+        status: int | None = 503,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        processed: bool = False,
+        times: int = 1,
+        every: int = 1,
+        method: str | None = None,
+    ) -> None:
+        """Script the next ``times`` answers to ``target`` instead of the real ones
+        (with ``every=n``: to every n-th request to it only).
+
+        ``target`` is an operation (``"messages.send_text"``), an endpoint
+        (``"send-text-message"``), a path or path glob (``"/api/v1/media/*"``), or ``"*"``.
+        ``status`` with ``headers`` and ``body`` (a dict is sent as JSON; ``str``/``bytes`` as
+        they are, HTML unless ``content_type`` says otherwise). ``delay`` waits first (to run
+        a client into its timeout); ``drop`` closes the connection without an answer;
+        ``status=None`` answers normally after ``delay``. ``processed`` handles the request
+        first (a send is accepted and kept) and then answers as scripted.
+
+        ```python
+        emu.fail_next("send-text-message", status=429, headers={"Retry-After": "1"})
+        emu.fail_next("messages.send_text", drop=True, processed=True)
+        ```
+        """
+        self._faults.add(
+            Fault(
+                target=target,
+                method=method,
+                status=status,
+                headers=headers,
+                body=body,
+                content_type=content_type,
+                delay=delay,
+                drop=drop,
+                processed=processed,
+                times=times,
+                every=every,
+            )
+        )
+
+    def clear_faults(self) -> None:
+        """Forget every scripted fault not used yet."""
+        self._faults.clear()
+
+    # -- notifications ---------------------------------------------------------------------
+
+    @property
+    def delivered(self) -> list[dict[str, Any]]:
+        """Notifications the webhook accepted (200 or 201), in order."""
+        return self._notifier.delivered
+
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        """Notifications held for "Pull pending notification": those whose deliveries all
+        failed, and those made while no webhook URL was set."""
+        return self.webhook.held
+
+    @property
+    def delivery_attempts(self) -> list[DeliveryAttempt]:
+        """Every POST to the webhook: the notification, and the answer or error."""
+        return self._notifier.log
+
+    def notify(self, notification: dict[str, Any]) -> dict[str, Any]:
+        """Deliver any notification as it is (a ``deleted`` status, a ``system`` message, a
+        type not known yet...); without a webhook URL it is held at once."""
+        if self.webhook.url is None:
+            self.webhook.held.append(notification)
+        else:
+            self._notifier.enqueue(self.webhook, [notification])
+        return notification
+
+    def _notify_sent(self, entry: OutboxEntry) -> None:
+        """Start the status notifications of an accepted send."""
+        code = self.failing_numbers.get(entry.wa_id)
+        if code is not None:
+            notifications = [_payloads.failed(entry.id, entry.wa_id, code)]
+        else:
+            category = self._category(entry)
+            conversation = self._conversation(entry.wa_id, category)
+            notifications = [
+                _payloads.status(
+                    entry.id,
+                    entry.wa_id,
+                    state,
+                    conversation=conversation if state in ("sent", "delivered") else None,
+                    category=category,
+                )
+                for state in self.status_lifecycle
+            ]
+        self._notifier.enqueue(self.webhook, notifications)
+
+    def _category(self, entry: OutboxEntry) -> str:
+        """Pricing category: a template's own category, else a service conversation."""
+        if entry.operation != "messages.send_template":
+            return "service"
+        template = self.templates.get(entry.body["template_id"], {})
+        category = str(template.get("category_id", "utility")).lower()
+        return category if category in _BILLED_CATEGORIES else "utility"
+
+    def _conversation(self, wa_id: str, category: str) -> dict[str, Any]:
+        """The open conversation with ``wa_id`` in ``category``, or a new 24-hour one."""
+        key = (wa_id, category)
+        current = self._conversations.get(key)
+        now = time.time()
+        if current is None or current["expiration_timestamp"] <= now:
+            current = _payloads.conversation(wa_id, category, now)
+            self._conversations[key] = current
+        return current
+
+    # -- customers writing -----------------------------------------------------------------
+
+    def _context(self, context_id: str | None) -> dict[str, str] | None:
+        return None if context_id is None else {"from": self.business_wa_id, "id": context_id}
+
+    def inbound_text(
+        self, from_: str, text: str, *, name: str | None = None, context_id: str | None = None
+    ) -> dict[str, Any]:
+        """The customer ``from_`` (profile ``name``) sends ``text``; with ``context_id`` it is
+        a reply to that message. Returns the notification."""
+        content = {"text": {"body": text}}
+        context = self._context(context_id)
+        return self.notify(_payloads.inbound(from_, "text", content, name=name, context=context))
+
+    def inbound_reply(
+        self, from_: str, message_id: str, text: str, *, name: str | None = None
+    ) -> dict[str, Any]:
+        """The customer replies ``text`` to the message ``message_id`` (e.g. ``outbox[0].id``)."""
+        return self.inbound_text(from_, text, name=name, context_id=message_id)
+
+    def inbound_media(
+        self,
+        from_: str,
+        kind: str,
+        *,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        media_id: str | None = None,
+        caption: str | None = None,
+        filename: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """The customer sends media: ``kind`` is image, document, audio, voice, video or
+        sticker. ``content`` is stored so that downloading the media id returns it; without
+        it, a few placeholder bytes are (or the existing ``media_id`` is used)."""
+        mime_type = content_type or _payloads.DEFAULT_MIME_TYPES.get(
+            kind, "application/octet-stream"
+        )
+        if content is not None or media_id is None or media_id not in self.media:
+            media_id = self.add_media(
+                content if content is not None else b"\x00" * 16,
+                mime_type,
+                filename,
+                media_id=media_id,
+            )
+        stored = self.media[media_id]
+        media = _payloads.media_object(
+            media_id, stored.content_type, stored.sha256, caption=caption, filename=filename
+        )
+        return self.notify(_payloads.inbound(from_, kind, {kind: media}, name=name))
+
+    def inbound_location(
+        self,
+        from_: str,
+        latitude: float,
+        longitude: float,
+        *,
+        place_name: str | None = None,
+        address: str | None = None,
+        url: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """The customer shares a location; ``place_name`` is the location's ``name``."""
+        location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+        optional = {"name": place_name, "address": address, "url": url}
+        location.update({k: v for k, v in optional.items() if v is not None})
+        content = {"location": location}
+        return self.notify(_payloads.inbound(from_, "location", content, name=name))
+
+    def inbound_contacts(
+        self, from_: str, contacts: Sequence[Mapping[str, Any]], *, name: str | None = None
+    ) -> dict[str, Any]:
+        """The customer shares contact cards (in the wire shape: ``name``, ``phones``, ...)."""
+        content = {"contacts": [dict(card) for card in contacts]}
+        return self.notify(_payloads.inbound(from_, "contacts", content, name=name))
+
+    def inbound_interactive_reply(
+        self,
+        from_: str,
+        button_id: str | None = None,
+        *,
+        row_id: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        context_id: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """The customer taps a reply button (``button_id``) or picks a list row (``row_id``)
+        of the interactive message ``context_id``."""
+        if (button_id is None) == (row_id is None):
+            raise ValueError("give exactly one of button_id and row_id")
+        if button_id is not None:
+            button = {"id": button_id, "title": title or button_id}
+            reply: dict[str, Any] = {"type": "button_reply", "button_reply": button}
+        else:
+            row = {"id": row_id, "title": title or row_id}
+            if description is not None:
+                row["description"] = description
+            reply = {"type": "list_reply", "list_reply": row}
+        context = self._context(context_id)
+        return self.notify(
+            _payloads.inbound(
+                from_, "interactive", {"interactive": reply}, name=name, context=context
+            )
+        )
+
+    def inbound_button(
+        self,
+        from_: str,
+        payload: str,
+        text: str,
+        *,
+        context_id: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """The customer taps a quick-reply button of a template message ``context_id``."""
+        content = {"button": {"payload": payload, "text": text}}
+        context = self._context(context_id)
+        return self.notify(_payloads.inbound(from_, "button", content, name=name, context=context))
