@@ -36,21 +36,21 @@ from ivowaba._errors import (
     status_error,
 )
 from ivowaba._logging import logger, setup_from_env
+from ivowaba._operations import SANDBOX_PREFIX
 from ivowaba._operations import Operation as Endpoint
 from ivowaba._ratelimit import RateLimiter, SlidingWindowLimiter
 from ivowaba._resource import Async
 from ivowaba._version import __version__
+from ivowaba.resources.contacts import Contacts
+from ivowaba.resources.countries import Countries
+from ivowaba.resources.media import MediaResource
+from ivowaba.resources.messages import Messages
+from ivowaba.resources.settings import Settings
+from ivowaba.resources.templates import Templates
+from ivowaba.resources.webhooks import Webhooks
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
-
-    from ivowaba.resources.contacts import Contacts
-    from ivowaba.resources.countries import Countries
-    from ivowaba.resources.media import MediaResource
-    from ivowaba.resources.messages import Messages
-    from ivowaba.resources.settings import Settings
-    from ivowaba.resources.templates import Templates
-    from ivowaba.resources.webhooks import Webhooks
 
 T = TypeVar("T")
 
@@ -199,14 +199,6 @@ class AsyncClient:
         self._build_resources()
 
     def _build_resources(self) -> None:
-        from ivowaba.resources.contacts import Contacts
-        from ivowaba.resources.countries import Countries
-        from ivowaba.resources.media import MediaResource
-        from ivowaba.resources.messages import Messages
-        from ivowaba.resources.settings import Settings
-        from ivowaba.resources.templates import Templates
-        from ivowaba.resources.webhooks import Webhooks
-
         self.contacts = Contacts(self)
         self.countries = Countries(self)
         self.media = MediaResource(self)
@@ -306,7 +298,7 @@ class AsyncClient:
         if path_args:
             path = path.format(*(quote(str(arg), safe="") for arg in path_args))
         if self.sandbox:
-            path = "/sandbox" + path
+            path = SANDBOX_PREFIX + path
         url = self._urls.get(path)
         if url is None:
             url = URL(self.base_url + path, encoded=True)
