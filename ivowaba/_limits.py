@@ -65,6 +65,12 @@ ID_MAX: Final = 200
 #: Not a WhatsApp limit: the id of a received message, put in the path of "Mark Message as
 #: Read" (the reference's has 27 characters).
 MESSAGE_ID_MAX: Final = 512
+#: Not a WhatsApp limit: the id of a received message's media, put in the path of "Retrieve
+#: WhatsApp Media" (the reference's has 36 characters); bound as a received message's id is.
+MEDIA_ID_MAX: Final = MESSAGE_ID_MAX
+#: Not a WhatsApp limit: a webhook's id, put in the path of "Pull pending notification" (the
+#: reference's has 24 characters); bound as the ids a message names are.
+WEBHOOK_ID_MAX: Final = ID_MAX
 
 # -- text, media, location, contacts -----------------------------------------------------------
 
@@ -209,6 +215,12 @@ ABOUT_MAX: Final = 139
 #: Reference: "Update WhatsApp business profile"; WhatsApp: business profile, ``websites`` (at
 #: most 2).
 BUSINESS_WEBSITES_MAX: Final = 2
+
+# -- listing templates -------------------------------------------------------------------------
+
+#: Reference: "Fetch My Templates" and "Fetch All Templates" (``meta.pagination``: pages are
+#: numbered from 1, and ``current_page`` is 1 for the page asked for with no query).
+FIRST_PAGE: Final = 1
 
 # -- creating templates ------------------------------------------------------------------------
 

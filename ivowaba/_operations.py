@@ -1,7 +1,8 @@
 """Every operation of the reference, written once: its name, method, path, whether the sandbox
 has it, and the shapes of its request and its answer.
 
-The resources send through these entries, the emulator routes them, the tests check them.
+The resources send through these entries and decode their answers by them, the emulator routes
+them, the tests check them.
 Adding an operation is one entry here plus its resource method (and the emulator's handler).
 This module imports nothing of the client, the resources or the emulator.
 """
@@ -12,11 +13,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 import msgspec
 
+from ivowaba.types._base import Inbound
 from ivowaba.types.contacts import ContactCheck
 from ivowaba.types.messages import (
     ContactsMessage,
@@ -30,7 +33,7 @@ from ivowaba.types.messages import (
     TemplateMessage,
     TextMessage,
 )
-from ivowaba.types.resources import BusinessProfile, Country, SentMessage, Webhook
+from ivowaba.types.resources import BusinessProfile, Country, Pagination, SentMessage, Webhook
 from ivowaba.types.templates import Template, TemplateCategory, TemplateLanguage, TemplateSpec
 
 #: Where every operation's path starts.
@@ -48,14 +51,34 @@ _PLACEHOLDER: Final = re.compile(r"\{([^}]+)\}")
 class Json:
     """A JSON body whose ``type`` (anything msgspec decodes) stands under the dotted keys
     ``at`` (``""``: the body itself). ``Json(list[Country], at="data")`` is
-    ``{"data": [<Country>, ...]}``."""
+    ``{"data": [<Country>, ...]}``.
+
+    ``bare``: the value may also come alone, without the keys of ``at`` around it (an
+    answer the reference leaves undocumented). ``empty``: an empty body (or only white space)
+    is an answer too, decoded as ``None``.
+    """
 
     type: Any
     at: str = ""
+    bare: bool = False
+    empty: bool = False
+    _decoder: Callable[[bytes], Any] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @property
+    def decoder(self) -> Callable[[bytes], Any]:
+        """The function ``decode`` calls: built on first use, then kept (and shared by equal
+        shapes)."""
+        decoder = self._decoder
+        if decoder is None:
+            decoder = _envelope_decoder(self.type, self.at, self.bare, self.empty)
+            object.__setattr__(self, "_decoder", decoder)
+        return decoder
 
     def decode(self, body: bytes) -> Any:
         """The value at ``at``, decoded and checked against ``type``."""
-        return _envelope_decoder(self.type, self.at)(body)
+        return self.decoder(body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,21 +102,48 @@ FILE: Final = File()
 
 
 @cache
-def _envelope_decoder(type_: Any, at: str) -> Callable[[bytes], Any]:
-    """A decoder of ``type_`` wrapped in one object per dotted key of ``at``."""
+def _envelope_decoder(type_: Any, at: str, bare: bool, empty: bool) -> Callable[[bytes], Any]:
+    """A decoder of ``type_`` wrapped in one object per dotted key of ``at`` (or, when
+    ``bare``, not wrapped at all); when ``empty``, of an empty body too (``None``)."""
     keys = at.split(".") if at else []
-    wrapped = type_
+    envelope = type_
     for key in reversed(keys):
-        wrapped = msgspec.defstruct(f"At_{key}", [(key, wrapped)])
-    decode: Callable[[bytes], Any] = msgspec.json.Decoder(wrapped).decode
+        envelope = msgspec.defstruct(f"At_{key}", [(key, envelope)])
+    decode: Callable[[bytes], Any] = msgspec.json.Decoder(
+        type_ | envelope if bare and keys else envelope
+    ).decode
+    unwrap: Callable[[bytes], Any] = decode
+    if keys:
+        get = attrgetter(at)
 
-    def unwrap(body: bytes) -> Any:
-        value = decode(body)
-        for key in keys:
-            value = getattr(value, key)
-        return value
+        def unwrap(body: bytes) -> Any:
+            value = decode(body)
+            return get(value) if not bare or isinstance(value, envelope) else value
 
-    return unwrap
+    if not empty:
+        return unwrap
+
+    def or_none(body: bytes) -> Any:
+        return unwrap(body) if body.strip() else None
+
+    return or_none
+
+
+T = TypeVar("T")
+
+
+class PageMeta(Inbound):
+    """``meta`` of a page of a listing: the server's ``pagination``."""
+
+    pagination: Pagination = msgspec.field(default_factory=Pagination)
+
+
+class Paged(Inbound, Generic[T]):
+    """One page of a listing as the reference shows it ("Fetch My Templates"):
+    ``{"data": [...], "meta": {"pagination": {...}}}``."""
+
+    data: list[T]
+    meta: PageMeta = msgspec.field(default_factory=PageMeta)
 
 
 # -- the operation -------------------------------------------------------------------------
@@ -111,7 +161,8 @@ class Operation:
 
     Worked out from those: ``path``, the template with ``{}`` placeholders (filled in order
     by the client); ``params``, the placeholders' names; ``endpoint``, the last fixed word of
-    the path (``"send-text-message"``), by which a test may name the operation too.
+    the path (``"send-text-message"``), by which a test may name the operation too; and
+    ``decoder``, the decoder of a JSON answer, by which the resources read it.
     """
 
     name: str
@@ -132,6 +183,14 @@ class Operation:
         set_(self, "endpoint", fixed[-1])
 
     @property
+    def decoder(self) -> Callable[[bytes], Any]:
+        """The decoder of a 2xx answer: what ``answer.decode`` calls. ``TypeError`` when the
+        answer is not JSON (a file, or nothing used)."""
+        if not isinstance(self.answer, Json):
+            raise TypeError(f"{self.name}: the answer is not JSON")
+        return self.answer.decoder
+
+    @property
     def paths(self) -> tuple[str, ...]:
         """The path templates that serve it: its own, and the sandbox's when it has one."""
         if self.sandbox:
@@ -146,6 +205,10 @@ _SETTINGS: Final = API_PREFIX + "/settings"
 _PROFILE: Final = "settings.profile"
 
 
+#: A send's answer: the accepted message, first of a list that is never empty.
+_SENT: Final = Json(Annotated[list[SentMessage], msgspec.Meta(min_length=1)], at="messages")
+
+
 def _send(name: str, endpoint: str, request: type[Any], *, sandbox: bool) -> Operation:
     return Operation(
         f"messages.{name}",
@@ -153,7 +216,7 @@ def _send(name: str, endpoint: str, request: type[Any], *, sandbox: bool) -> Ope
         f"{API_PREFIX}/messages/{endpoint}",
         sandbox=sandbox,
         request=Json(request),
-        answer=Json(list[SentMessage], at="messages"),
+        answer=_SENT,
     )
 
 
@@ -170,7 +233,7 @@ _TABLE: Final = (
         "countries.list", "GET", API_PREFIX + "/countries", answer=Json(list[Country], "data")
     ),
     Operation("media.download", "GET", API_PREFIX + "/media/{media_id}", sandbox=True, answer=FILE),
-    Operation("templates.list", "GET", _TEMPLATES, answer=Json(list[Template], at="data")),
+    Operation("templates.list", "GET", _TEMPLATES, answer=Json(Paged[Template])),
     Operation(
         "templates.create", "POST", _TEMPLATES, request=Json(TemplateSpec), answer=Json(Template)
     ),
@@ -178,7 +241,7 @@ _TABLE: Final = (
         "templates.list_all",
         "GET",
         _TEMPLATES + "/all-templates",
-        answer=Json(list[Template], at="data"),
+        answer=Json(Paged[Template]),
     ),
     Operation("templates.get", "GET", _TEMPLATES + "/{template_id}", answer=Json(Template)),
     Operation(
@@ -247,11 +310,13 @@ _TABLE: Final = (
         "settings.update_photo", "POST", _SETTINGS + "/profiles/photo", request=Form("photo")
     ),
     Operation("webhooks.list", "GET", API_PREFIX + "/webhooks", answer=Json(list[Webhook], "data")),
+    # The reference shows no answer: the notifications, bare or under "data" (null or an empty
+    # body: none).
     Operation(
         "webhooks.pull_pending",
         "GET",
         API_PREFIX + "/webhooks/{webhook_id}/pull-pending-notifications",
-        answer=Json(list[dict[str, Any]], at="data"),
+        answer=Json(list[dict[str, Any]] | None, at="data", bare=True, empty=True),
     ),
 )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import ivowaba
+from ivowaba import _limits
 from ivowaba._operations import OPERATIONS
 from ivowaba._resource import iterator, operation
 
@@ -117,3 +118,36 @@ def test_every_group_has_operations() -> None:
         names = declared(client)
     for group in GROUPS:
         assert any(name.startswith(f"{group}.") for name in names), group
+
+
+#: A limit each docstring states for a parameter, and the constant the check reads.
+STATED_LIMITS = [
+    ("media.download", "media_id", _limits.MEDIA_ID_MAX),
+    ("media.download_to", "media_id", _limits.MEDIA_ID_MAX),
+    ("templates.get", "template_id", _limits.ID_MAX),
+    ("templates.update", "template_id", _limits.ID_MAX),
+    ("templates.propose", "template_id", _limits.ID_MAX),
+    ("webhooks.pull_pending", "webhook_id", _limits.WEBHOOK_ID_MAX),
+    ("messages.mark_read", "message_id", _limits.MESSAGE_ID_MAX),
+    ("messages.send_template", "template_id", _limits.ID_MAX),
+    ("messages.send_otp", "code", _limits.OTP_CODE_MAX),
+    ("settings.update_about", "text", _limits.ABOUT_MAX),
+    ("settings.update_business_profile", "websites", _limits.BUSINESS_WEBSITES_MAX),
+]
+
+
+def test_docstrings_state_the_limits_the_checks_read() -> None:
+    with ivowaba.Client(api_key="k", base_url=BASE_URL) as client:
+        ops = declared(client)
+    wrong = []
+    for name, parameter, limit in STATED_LIMITS:
+        paragraphs = (inspect.getdoc(ops[name]) or "").split("\n\n")
+        said = [
+            " ".join(part.split())
+            for paragraph in paragraphs
+            for part in paragraph.split("\n- ")
+            if f"``{parameter}``:" in part
+        ]
+        if len(said) != 1 or f"at most {limit} " not in said[0]:
+            wrong.append(f"{name}: {parameter} is not said to be at most {limit}: {said}")
+    assert wrong == []

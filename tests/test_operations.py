@@ -171,6 +171,77 @@ async def test_each_emulator_answer_has_the_tables_answer_shape(
             pytest.fail(f"{example['operation']}: {exc}: {body[:300]!r}")
 
 
+def test_the_resources_read_answers_only_by_the_table() -> None:
+    """A struct a resource defines is a request body (``Outbound``), never an answer shape
+    written again beside the table's."""
+    from ivowaba.types._base import Outbound
+
+    for info in pkgutil.iter_modules(ivowaba.resources.__path__):
+        module = importlib.import_module(f"ivowaba.resources.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, msgspec.Struct)
+                and value.__module__ == module.__name__
+            ):
+                assert issubclass(value, Outbound), f"{module.__name__}.{value.__qualname__}"
+
+
+def test_decoder_is_the_json_answers_and_only_theirs() -> None:
+    countries = OPERATIONS["countries.list"]
+
+    assert isinstance(countries.answer, Json)
+    assert countries.decoder is countries.answer.decoder
+    for name in ("media.download", "templates.propose", "settings.update_photo"):
+        with pytest.raises(TypeError, match=name):
+            OPERATIONS[name].decoder  # noqa: B018
+
+
+def test_a_send_answer_has_at_least_one_message() -> None:
+    decode = OPERATIONS["messages.send_text"].decoder
+
+    assert [m.id for m in decode(b'{"messages": [{"id": "wamid.1"}]}')] == ["wamid.1"]
+    with pytest.raises(msgspec.ValidationError) as info:
+        decode(b'{"messages": []}')
+    assert isinstance(info.value, ValueError)  # what the client turns into ResponseDecodeError
+
+
+def test_a_page_of_templates_keeps_its_pagination() -> None:
+    decode = OPERATIONS["templates.list"].decoder
+    body = b'{"data": [{"id": "t1"}], "meta": {"pagination": {"current_page": 2}}}'
+
+    page = decode(body)
+    assert [t.id for t in page.data] == ["t1"]
+    assert page.meta.pagination.current_page == 2
+    assert decode(b'{"data": []}').meta.pagination.current_page is None
+
+
+@pytest.mark.parametrize(
+    ("body", "value"),
+    [
+        (b'{"data": [{"a": 1}]}', [{"a": 1}]),
+        (b'[{"a": 1}]', [{"a": 1}]),
+        (b'{"data": null}', None),
+        (b"null", None),
+        (b"", None),
+        (b" \n", None),
+    ],
+)
+def test_bare_and_empty_answers(body: bytes, value: Any) -> None:
+    assert OPERATIONS["webhooks.pull_pending"].decoder(body) == value
+
+
+@pytest.mark.parametrize("body", [b'{"data": "x"}', b"{}", b"42"])
+def test_bare_answers_are_still_checked(body: bytes) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        OPERATIONS["webhooks.pull_pending"].decoder(body)
+
+
+def test_without_empty_an_empty_body_is_no_answer() -> None:
+    with pytest.raises(msgspec.DecodeError):
+        Json(list[int], at="data", bare=True).decode(b"")
+
+
 # -- no import cycle -----------------------------------------------------------------------
 
 

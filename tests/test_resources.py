@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import msgspec
 import pytest
 from aioresponses import aioresponses
@@ -559,7 +560,7 @@ async def test_contacts_check_rejects(
 async def test_update_business_profile_needs_a_field(both: Both, emu: Emulator) -> None:
     with pytest.raises(ivowaba.ValidationError) as info:
         await both(lambda c: c.settings.update_business_profile())
-    assert "at least one" in info.value.rule
+    assert (info.value.field, info.value.rule) == ("profile", "give at least one field to change")
     assert emu.requests == []
 
 
@@ -576,6 +577,34 @@ async def test_update_business_profile_sends_only_what_is_given(both: Both, emu:
         "email": "hello@example.com",
         "websites": ["https://a.example", "https://b.example"],
     }
+
+
+@pytest.mark.parametrize(
+    ("websites", "field", "emulator_field"),
+    [
+        (["https://ivosights.com", "ftp://files.ivosights.com"], "websites[1]", "websites.1"),
+        (["https://a.example", "https://b.example", "https://c.example"], "websites", "websites"),
+    ],
+    ids=["not-http", "three"],
+)
+async def test_update_business_profile_refuses_websites_as_the_emulator_does(
+    both: Both, emu: Emulator, websites: list[str], field: str, emulator_field: str
+) -> None:
+    with pytest.raises(ivowaba.ValidationError) as info:
+        await both(lambda c: c.settings.update_business_profile(websites=websites))
+    assert info.value.field == field
+    assert emu.requests == []
+
+    # The body the SDK would have sent, sent past it: the emulator refuses it by the same rule.
+    headers = {"X-API-KEY": emu.api_key, "Accept": "application/json"}
+    url = emu.base_url + "/api/v1/settings/business-profile"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={"websites": websites}, headers=headers) as response,
+    ):
+        status, answer = response.status, await response.json()
+    assert status == 422
+    assert list(answer["errors"]) == [emulator_field]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the property tests call the pure checks of ``ivowaba._validation`` / ``ivowaba._
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import subprocess
@@ -129,6 +130,9 @@ DOCUMENTED = {
     "WA_ID_MAX_DIGITS": 15,
     "ID_MAX": 200,
     "MESSAGE_ID_MAX": 512,
+    "MEDIA_ID_MAX": 512,
+    "WEBHOOK_ID_MAX": 200,
+    "FIRST_PAGE": 1,
     "CAPTION_MEDIA_TYPES": frozenset({"document", "image", "video"}),
     "FILENAME_MEDIA_TYPES": frozenset({"document"}),
     "CONTACTS_MIN": 1,
@@ -728,6 +732,165 @@ async def test_section_title_optional_when_single(
 )
 async def test_other_rules(both: Both, emu: Emulator, op: Op, field: str) -> None:
     await rejected(both, emu, op, field)
+
+
+# ---------------------------------------------------------------------------------------------
+# ids in paths, and the settings: at the limit a request is made, one past it none
+
+SPEC = {"label": "l", "category_id": "UTILITY", "language_id": "id", "body": {"text": "Hi"}}
+
+
+PATH_LIMITS = [
+    pytest.param(lambda c, s: c.media.download(s), "media_id", _limits.MEDIA_ID_MAX, id="download"),
+    pytest.param(
+        lambda c, s: c.media.download_to(s, "unused"),
+        "media_id",
+        _limits.MEDIA_ID_MAX,
+        id="download_to",
+    ),
+    pytest.param(lambda c, s: c.templates.get(s), "template_id", _limits.ID_MAX, id="get"),
+    pytest.param(
+        lambda c, s: c.templates.update(s, **SPEC), "template_id", _limits.ID_MAX, id="update"
+    ),
+    pytest.param(lambda c, s: c.templates.propose(s), "template_id", _limits.ID_MAX, id="propose"),
+    pytest.param(
+        lambda c, s: c.webhooks.pull_pending(s),
+        "webhook_id",
+        _limits.WEBHOOK_ID_MAX,
+        id="pull_pending",
+    ),
+    pytest.param(
+        lambda c, s: c.messages.mark_read(s), "message_id", _limits.MESSAGE_ID_MAX, id="mark_read"
+    ),
+    pytest.param(
+        lambda c, s: c.settings.update_about(s), "text", _limits.ABOUT_MAX, id="update_about"
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "field", "limit"), PATH_LIMITS)
+async def test_an_id_at_its_limit_is_sent(
+    both: Both, emu: Emulator, call: Callable[[Any, str], Any], field: str, limit: int
+) -> None:
+    value = "x" * limit
+    with contextlib.suppress(ivowaba.APIStatusError):  # what the server says of an unknown id
+        await both(lambda c: call(c, value))
+    (request,) = emu.requests
+    assert value in request.path or request.json() == {field: value}
+
+
+@pytest.mark.parametrize(("call", "field", "limit"), PATH_LIMITS)
+async def test_an_id_past_its_limit_is_rejected(
+    both: Both, emu: Emulator, call: Callable[[Any, str], Any], field: str, limit: int
+) -> None:
+    error = await rejected(both, emu, lambda c: call(c, "x" * (limit + 1)), field)
+    assert mentions(error.rule, limit), error.rule
+
+
+@pytest.mark.parametrize("page", [0, -1, True, 1.5, "2"])
+async def test_a_page_is_a_whole_number_from_the_first(
+    both: Both, emu: Emulator, page: Any
+) -> None:
+    error = await rejected(both, emu, lambda c: c.templates.list(page=page), "page")
+    assert mentions(error.rule, _limits.FIRST_PAGE), error.rule
+
+
+# settings.update_business_profile: ``websites`` by the rule the emulator applies
+
+WEBSITES_SENT: list[Any] = [
+    [],
+    ["http://a.example"],
+    ["https://a.example", "https://b.example/about?lang=id#top"],
+    ("https://a.example",),
+    ["HTTPS://A.EXAMPLE:8443/"],
+]
+WEBSITES_REFUSED: list[tuple[Any, str]] = [
+    (["https://a.example", "https://b.example", "https://c.example"], "websites"),
+    (["https://a.example", "ftp://b.example"], "websites[1]"),
+    ([""], "websites[0]"),
+    (["   "], "websites[0]"),
+    (["https://"], "websites[0]"),
+    (["a.example"], "websites[0]"),
+    (["https://a.example/a b"], "websites[0]"),
+    (["https://a.example:port/"], "websites[0]"),
+    ([42], "websites[0]"),
+    ([None], "websites[0]"),
+    ("https://a.example", "websites"),
+]
+
+
+@pytest.mark.parametrize("websites", WEBSITES_SENT, ids=repr)
+async def test_websites_by_the_rule_are_sent(both: Both, emu: Emulator, websites: Any) -> None:
+    assert await both(lambda c: c.settings.update_business_profile(websites=websites)) is None
+    assert sent(emu) == {"websites": list(websites)}
+
+
+@pytest.mark.parametrize(("websites", "field"), WEBSITES_REFUSED, ids=repr)
+async def test_websites_against_the_rule_are_rejected(
+    both: Both, emu: Emulator, websites: Any, field: str
+) -> None:
+    error = await rejected(
+        both,
+        emu,
+        lambda c: c.settings.update_business_profile(vertical="Retail", websites=websites),
+        field,
+    )
+    if field == "websites" and isinstance(websites, list):
+        assert mentions(error.rule, _limits.BUSINESS_WEBSITES_MAX), error.rule
+
+
+async def test_business_profile_update_names_the_profile_when_empty(
+    both: Both, emu: Emulator
+) -> None:
+    error = await rejected(both, emu, lambda c: c.settings.update_business_profile(), "profile")
+    assert error.rule == "give at least one field to change"
+
+
+def _emulator_websites_errors(websites: Any) -> set[str]:
+    """The fields the emulator's 422 names for ``{"websites": websites}``, as the SDK names
+    them (``websites.1`` → ``websites[1]``)."""
+    from ivowaba.testing._validation import RULES, validate
+
+    errors = validate(RULES["settings.update_business_profile"], {"websites": websites})
+    return {re.sub(r"\.(\d+)", r"[\1]", path) for path in errors}
+
+
+def _sdk_websites_error(websites: Any) -> str | None:
+    from ivowaba.resources.settings import _websites
+
+    try:
+        _websites(websites)
+    except ivowaba.ValidationError as error:
+        return error.field
+    return None
+
+
+@pytest.mark.parametrize(
+    ("websites", "field"),
+    [(w, None) for w in WEBSITES_SENT] + WEBSITES_REFUSED,
+    ids=repr,
+)
+def test_websites_rule_is_the_emulators(websites: Any, field: str | None) -> None:
+    wire = list(websites) if isinstance(websites, tuple) else websites
+    assert _sdk_websites_error(websites) == field
+    if field is None:
+        assert _emulator_websites_errors(wire) == set()
+    else:
+        assert field in _emulator_websites_errors(wire)
+
+
+URL_PARTS = st.sampled_from(
+    ["https://a.example", "http://b.example/x", "ftp://c.example", "", " ", "a.example", "https://"]
+)
+
+
+@given(st.lists(URL_PARTS | st.text(max_size=12), max_size=4))
+def test_property_websites_refused_exactly_when_the_emulator_refuses(websites: list[str]) -> None:
+    field = _sdk_websites_error(websites)
+    refused = _emulator_websites_errors(websites)
+    assert (field is None) == (not refused), (websites, field, refused)
+    if field is not None:
+        assert field in refused
 
 
 # ---------------------------------------------------------------------------------------------

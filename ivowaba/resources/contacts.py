@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-import msgspec
+from collections.abc import Callable, Iterable
 
 from ivowaba import _json
 from ivowaba._errors import ValidationError
 from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
+from ivowaba.types._base import Outbound
 from ivowaba.types.contacts import ContactCheck
 
 CHECK = OPERATIONS["contacts.check"]
@@ -17,15 +16,11 @@ CHECK = OPERATIONS["contacts.check"]
 _PHONE_CHARACTERS = frozenset("0123456789+ -().")
 
 
-class _CheckRequest(msgspec.Struct):
+class _CheckRequest(Outbound):
     contacts: list[str]
 
 
-class _CheckAnswer(msgspec.Struct):
-    contacts: list[ContactCheck]
-
-
-_decode_answer = _json.decode_as(_CheckAnswer)
+_decode_answer: Callable[[bytes], list[ContactCheck]] = CHECK.decoder
 
 
 class Contacts(Resource[Mode]):
@@ -64,5 +59,4 @@ class Contacts(Resource[Mode]):
             ):
                 raise ValidationError(f"numbers[{i}]", f"{number!r} is not a phone number")
         body = _json.encode(_CheckRequest(contacts=batch))
-        answer = await self._client.call(CHECK, _decode_answer, body=body)
-        return answer.contacts
+        return await self._client.call(CHECK, _decode_answer, body=body)

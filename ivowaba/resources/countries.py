@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import msgspec
+from collections.abc import Callable
 
-from ivowaba import _json
 from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
 from ivowaba.types.resources import Country
@@ -12,11 +11,7 @@ from ivowaba.types.resources import Country
 LIST = OPERATIONS["countries.list"]
 
 
-class _Countries(msgspec.Struct):
-    data: list[Country]
-
-
-_decode = _json.decode_as(_Countries)
+_decode: Callable[[bytes], list[Country]] = LIST.decoder
 
 
 class Countries(Resource[Mode]):
@@ -36,4 +31,4 @@ class Countries(Resource[Mode]):
         print({country.iso: country.dial_code for country in countries})
         ```
         """
-        return (await self._client.call(LIST, _decode)).data
+        return await self._client.call(LIST, _decode)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 
+from ivowaba import _limits
 from ivowaba._errors import ValidationError
 from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
@@ -52,7 +53,7 @@ class MediaResource(Resource[Mode]):
         print(media.content_type, len(media.content))
         ```
         """
-        text(media_id, "media_id", 512)
+        text(media_id, "media_id", _limits.MEDIA_ID_MAX)
         _check_max_bytes(max_bytes)
         async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as download:
             content = await download.read(max_bytes)
@@ -86,7 +87,7 @@ class MediaResource(Resource[Mode]):
         print(path)
         ```
         """
-        text(media_id, "media_id", 512)
+        text(media_id, "media_id", _limits.MEDIA_ID_MAX)
         _check_max_bytes(max_bytes)
         target = Path(path)
         async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as download:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -51,18 +51,21 @@ ENDPOINTS: Mapping[type[Any], Endpoint] = SENDS
 MARK_READ = OPERATIONS["messages.mark_read"]
 
 
-class _SendAnswer(msgspec.Struct):
-    messages: list[SentMessage]
+def _first_sent(endpoint: Endpoint) -> Callable[[bytes], SentMessage]:
+    """The decoder of a send's answer: the accepted message, the first of the list (which
+    the answer shape never lets be empty)."""
+    decode_all: Callable[[bytes], list[SentMessage]] = endpoint.decoder
+
+    def decode(body: bytes) -> SentMessage:
+        return decode_all(body)[0]
+
+    return decode
 
 
-_decode_send_answer = _json.decode_as(_SendAnswer)
-
-
-def _decode_sent(body: bytes) -> SentMessage:
-    messages = _decode_send_answer(body).messages
-    if not messages:
-        raise ValueError("no message id in the answer")
-    return messages[0]
+#: The decoder of each send's answer, by the message's struct.
+_DECODE_SENT: Mapping[type[Any], Callable[[bytes], SentMessage]] = {
+    struct: _first_sent(endpoint) for struct, endpoint in ENDPOINTS.items()
+}
 
 
 HeaderArg = str | InteractiveHeader | Mapping[str, Any] | None
@@ -91,8 +94,9 @@ class Messages(Resource[Mode]):
     async def _deliver(self, message: OutboundMessage, *, checked: bool = False) -> SentMessage:
         if not checked:
             _check_message(message)
+        kind = type(message)
         return await self._client.call(
-            ENDPOINTS[type(message)], _decode_sent, body=_json.encode(message)
+            ENDPOINTS[kind], _DECODE_SENT[kind], body=_json.encode(message)
         )
 
     def _to(self, to: object, field: str = "to") -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import aiohttp
-import msgspec
 
 from ivowaba import _json, _limits
 from ivowaba import _validation as v
@@ -27,39 +26,6 @@ GET_PHOTO = OPERATIONS["settings.get_photo"]
 UPDATE_PHOTO = OPERATIONS["settings.update_photo"]
 
 
-class _Profile(msgspec.Struct):
-    profile: BusinessProfile
-
-
-class _Business(msgspec.Struct):
-    business: _Profile
-
-
-class _BusinessAnswer(msgspec.Struct):
-    settings: _Business
-
-
-class _Text(msgspec.Struct):
-    text: str
-
-
-class _Link(msgspec.Struct):
-    link: str
-
-
-class _ProfileParts(msgspec.Struct):
-    about: _Text | None = None
-    photo: _Link | None = None
-
-
-class _ProfileSettings(msgspec.Struct):
-    profile: _ProfileParts
-
-
-class _ProfileAnswer(msgspec.Struct):
-    settings: _ProfileSettings
-
-
 class _BusinessProfileUpdate(Outbound):
     address: str | None = None
     description: str | None = None
@@ -72,22 +38,21 @@ class _AboutUpdate(Outbound):
     text: str
 
 
-_decode_business = _json.decode_as(_BusinessAnswer)
-_decode_profile = _json.decode_as(_ProfileAnswer)
+_decode_business: Callable[[bytes], BusinessProfile] = GET_BUSINESS_PROFILE.decoder
+_decode_about: Callable[[bytes], str] = GET_ABOUT.decoder
+_decode_photo_link: Callable[[bytes], str] = GET_PHOTO.decoder
 
 
-def _about(body: bytes) -> str:
-    about = _decode_profile(body).settings.profile.about
-    if about is None:
-        raise ValueError("no settings.profile.about in the answer")
-    return about.text
-
-
-def _photo_link(body: bytes) -> str:
-    photo = _decode_profile(body).settings.profile.photo
-    if photo is None:
-        raise ValueError("no settings.profile.photo in the answer")
-    return photo.link
+def _websites(websites: Sequence[str]) -> list[str]:
+    """``websites`` as sent, checked by the rule the server (and the emulator) applies: at most
+    ``BUSINESS_WEBSITES_MAX`` absolute http(s) URLs."""
+    if isinstance(websites, (str, bytes)) or not isinstance(websites, Iterable):
+        raise ValidationError("websites", f"must be a list of URLs, got {type(websites).__name__}")
+    urls = list(websites)
+    v.count(urls, "websites", 0, _limits.BUSINESS_WEBSITES_MAX)
+    for i, url in enumerate(urls):
+        v.http_url(url, f"websites[{i}]")
+    return urls
 
 
 PhotoArg = bytes | str | os.PathLike[str] | BinaryIO
@@ -143,8 +108,7 @@ class Settings(Resource[Mode]):
         print(profile.description, profile.websites)
         ```
         """
-        answer = await self._client.call(GET_BUSINESS_PROFILE, _decode_business)
-        return answer.settings.business.profile
+        return await self._client.call(GET_BUSINESS_PROFILE, _decode_business)
 
     @operation
     async def update_business_profile(
@@ -160,14 +124,15 @@ class Settings(Resource[Mode]):
 
         Give at least one of ``address``, ``description``, ``email``, ``vertical`` and
         ``websites``; those left at ``None`` are not sent (nor changed). ``websites``: at most
-        2 http(s) URLs, a rule the server checks (``UnprocessableEntityError``).
+        2 absolute http(s) URLs with a host.
 
         Returns ``None``.
 
-        Raises ``ValidationError`` (``update_business_profile``: nothing to change) before any
-        request; ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
-        ``UnprocessableEntityError``, ``RateLimitError`` (after retries), ``ServerError``,
-        ``APIConnectionError`` (``APITimeoutError``); ``ClientClosedError`` after close.
+        Raises ``ValidationError`` (``profile``: nothing to change; ``websites``,
+        ``websites[i]``) before any request; ``SandboxUnsupportedError`` in sandbox mode;
+        ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
+        retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``);
+        ``ClientClosedError`` after close.
 
         ```python
         await client.settings.update_business_profile(vertical="Professional Services")
@@ -179,10 +144,10 @@ class Settings(Resource[Mode]):
             description=description,
             email=email,
             vertical=vertical,
-            websites=list(websites) if websites is not None else None,
+            websites=_websites(websites) if websites is not None else None,
         )
         if update == _BusinessProfileUpdate():
-            raise ValidationError("update_business_profile", "give at least one field to change")
+            raise ValidationError("profile", "give at least one field to change")
         await self._client.request(UPDATE_BUSINESS_PROFILE, body=_json.encode(update))
 
     @operation
@@ -200,7 +165,7 @@ class Settings(Resource[Mode]):
         print(about)
         ```
         """
-        return await self._client.call(GET_ABOUT, _about)
+        return await self._client.call(GET_ABOUT, _decode_about)
 
     @operation
     async def update_about(self, text: str) -> None:
@@ -238,7 +203,7 @@ class Settings(Resource[Mode]):
         print(link)
         ```
         """
-        return await self._client.call(GET_PHOTO, _photo_link, params={"format": "link"})
+        return await self._client.call(GET_PHOTO, _decode_photo_link, params={"format": "link"})
 
     @operation
     async def update_photo(self, photo: PhotoArg) -> None:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import builtins
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from ivowaba import _json
+from ivowaba import _json, _limits
 from ivowaba._errors import ValidationError
-from ivowaba._operations import OPERATIONS
+from ivowaba._operations import OPERATIONS, Paged
 from ivowaba._operations import Operation as Endpoint
 from ivowaba._resource import Mode, Resource, iterator, operation
 from ivowaba._validation import text
-from ivowaba.types.resources import Page, Pagination
+from ivowaba.types.resources import Page
 from ivowaba.types.templates import (
     Template,
     TemplateBodySpec,
@@ -40,40 +38,34 @@ LANGUAGES = OPERATIONS["templates.languages"]
 TEMPLATE_CACHE_SIZE = 256
 
 
-class _Meta(msgspec.Struct):
-    pagination: Pagination = msgspec.field(default_factory=Pagination)
+_decode_got: Callable[[bytes], Template] = GET.decoder
+_decode_created: Callable[[bytes], Template] = CREATE.decoder
+_decode_updated: Callable[[bytes], Template] = UPDATE.decoder
+_decode_categories: Callable[[bytes], list[TemplateCategory]] = CATEGORIES.decoder
+_decode_languages: Callable[[bytes], list[TemplateLanguage]] = LANGUAGES.decoder
 
 
-class _PageWire(msgspec.Struct):
-    data: list[Template]
-    meta: _Meta = msgspec.field(default_factory=_Meta)
+def _page_decoder(endpoint: Endpoint) -> Callable[[bytes], Page[Template]]:
+    """The decoder of a page of ``endpoint``'s listing, as the SDK returns it."""
+    decode_wire: Callable[[bytes], Paged[Template]] = endpoint.decoder
+
+    def decode(body: bytes) -> Page[Template]:
+        wire = decode_wire(body)
+        return Page(data=wire.data, pagination=wire.meta.pagination)
+
+    return decode
 
 
-class _Categories(msgspec.Struct):
-    data: list[TemplateCategory]
-
-
-class _Languages(msgspec.Struct):
-    data: list[TemplateLanguage]
-
-
-_decode_page_wire = _json.decode_as(_PageWire)
-_decode_template = _json.decode_as(Template)
-_decode_categories = _json.decode_as(_Categories)
-_decode_languages = _json.decode_as(_Languages)
-
-
-def _decode_page(body: bytes) -> Page[Template]:
-    wire = _decode_page_wire(body)
-    return Page(data=wire.data, pagination=wire.meta.pagination)
+_PAGE_DECODERS = {endpoint.name: _page_decoder(endpoint) for endpoint in (LIST, LIST_ALL)}
 
 
 def _page_query(page: int | None) -> dict[str, str] | None:
     if page is None:
         return None
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise ValidationError("page", f"must be an integer >= 1, got {page!r}")
-    if page == 1:
+    first = _limits.FIRST_PAGE
+    if isinstance(page, bool) or not isinstance(page, int) or page < first:
+        raise ValidationError("page", f"must be an integer >= {first}, got {page!r}")
+    if page == first:
         return None  # the first page is asked for with no query at all, as the reference does
     return {"page": str(page)}
 
@@ -142,7 +134,7 @@ class Templates(Resource[Mode]):
         print([template.label for template in page.data], page.has_next)
         ```
         """
-        return await self._client.call(LIST, _decode_page, params=_page_query(page))
+        return await self._page(LIST, page)
 
     @operation
     async def list_all(self, page: int | None = None) -> Page[Template]:
@@ -165,17 +157,21 @@ class Templates(Resource[Mode]):
         print(len(page.data), page.pagination.total)
         ```
         """
-        return await self._client.call(LIST_ALL, _decode_page, params=_page_query(page))
+        return await self._page(LIST_ALL, page)
+
+    async def _page(self, endpoint: Endpoint, page: int | None) -> Page[Template]:
+        decode = _PAGE_DECODERS[endpoint.name]
+        return await self._client.call(endpoint, decode, params=_page_query(page))
 
     async def _walk(self, endpoint: Endpoint) -> AsyncIterator[Template]:
         page: int | None = None
         while True:
-            result = await self._client.call(endpoint, _decode_page, params=_page_query(page))
+            result = await self._page(endpoint, page)
             for template in result.data:
                 yield template
             if not result.data or not result.has_next:
                 return
-            page = (result.pagination.current_page or page or 1) + 1
+            page = (result.pagination.current_page or page or _limits.FIRST_PAGE) + 1
 
     @iterator
     def iter(self) -> AsyncIterator[Template]:
@@ -238,8 +234,8 @@ class Templates(Resource[Mode]):
         print(template.status, template.parameter_counts())
         ```
         """
-        text(template_id, "template_id", 200)
-        template = await self._client.call(GET, _decode_template, path_args=(template_id,))
+        text(template_id, "template_id", _limits.ID_MAX)
+        template = await self._client.call(GET, _decode_got, path_args=(template_id,))
         self._remember(template_id, template)
         return template
 
@@ -247,7 +243,7 @@ class Templates(Resource[Mode]):
         """The template, fetched once per client (for parameter checks)."""
         template = self._cache.get(template_id)
         if template is None:
-            template = await self._client.call(GET, _decode_template, path_args=(template_id,))
+            template = await self._client.call(GET, _decode_got, path_args=(template_id,))
             self._remember(template_id, template)
         return template
 
@@ -284,7 +280,7 @@ class Templates(Resource[Mode]):
         created = await client.templates.create(label="order_shipped", **spec)
         ```
         """
-        return await self._client.call(CREATE, _decode_template, body=_encode_spec(spec))
+        return await self._client.call(CREATE, _decode_created, body=_encode_spec(spec))
 
     @operation
     async def update(self, template_id: str, **spec: Unpack[TemplateFields]) -> Template:
@@ -308,10 +304,10 @@ class Templates(Resource[Mode]):
         updated = await client.templates.update(template.id, **spec, body={"text": "Shipped"})
         ```
         """
-        text(template_id, "template_id", 200)
+        text(template_id, "template_id", _limits.ID_MAX)
         self._cache.pop(template_id, None)
         return await self._client.call(
-            UPDATE, _decode_template, path_args=(template_id,), body=_encode_spec(spec)
+            UPDATE, _decode_updated, path_args=(template_id,), body=_encode_spec(spec)
         )
 
     @operation
@@ -334,7 +330,7 @@ class Templates(Resource[Mode]):
         print((await client.templates.get(created.id)).status)
         ```
         """
-        text(template_id, "template_id", 200)
+        text(template_id, "template_id", _limits.ID_MAX)
         await self._client.request(PROPOSE, path_args=(template_id,))
 
     @operation
@@ -353,7 +349,7 @@ class Templates(Resource[Mode]):
         print([category.id for category in categories])
         ```
         """
-        return (await self._client.call(CATEGORIES, _decode_categories)).data
+        return await self._client.call(CATEGORIES, _decode_categories)
 
     @operation
     async def languages(self) -> builtins.list[TemplateLanguage]:
@@ -371,4 +367,4 @@ class Templates(Resource[Mode]):
         print({language.id: language.name for language in languages})
         ```
         """
-        return (await self._client.call(LANGUAGES, _decode_languages)).data
+        return await self._client.call(LANGUAGES, _decode_languages)

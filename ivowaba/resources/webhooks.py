@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from ivowaba import _json
+from ivowaba import _limits
 from ivowaba._errors import WebhookParseError
 from ivowaba._operations import OPERATIONS
 from ivowaba._resource import Mode, Resource, operation
@@ -21,25 +20,15 @@ LIST = OPERATIONS["webhooks.list"]
 PULL_PENDING = OPERATIONS["webhooks.pull_pending"]
 
 
-class _Webhooks(msgspec.Struct):
-    data: list[Webhook]
-
-
-_decode_list = _json.decode_as(_Webhooks)
+_decode_list: Callable[[bytes], list[Webhook]] = LIST.decoder
+_decode_pending_objects: Callable[[bytes], list[dict[str, Any]] | None] = PULL_PENDING.decoder
 
 
 def _decode_pending(body: bytes) -> list[Notification]:
     from ivowaba.types.notifications import notification_from_object
 
-    decoded: Any = _json.decode_any(body) if body.strip() else []
-    if isinstance(decoded, dict) and "data" in decoded:
-        decoded = decoded["data"]
-    if decoded is None:
-        return []
-    if not isinstance(decoded, list):
-        raise ValueError("expected a list of notifications")
     try:
-        return [notification_from_object(item) for item in decoded]
+        return [notification_from_object(item) for item in _decode_pending_objects(body) or ()]
     except WebhookParseError as exc:
         raise ValueError(str(exc)) from None
 
@@ -62,7 +51,7 @@ class Webhooks(Resource[Mode]):
             print(webhook.id, webhook.url, webhook.status)
         ```
         """
-        return (await self._client.call(LIST, _decode_list)).data
+        return await self._client.call(LIST, _decode_list)
 
     @operation
     async def pull_pending(self, webhook_id: str) -> builtins.list[Notification]:
@@ -89,5 +78,5 @@ class Webhooks(Resource[Mode]):
         await dispatcher.replay(pending)
         ```
         """
-        text(webhook_id, "webhook_id", 200)
+        text(webhook_id, "webhook_id", _limits.WEBHOOK_ID_MAX)
         return await self._client.call(PULL_PENDING, _decode_pending, path_args=(webhook_id,))
