@@ -1,27 +1,10 @@
-"""The JSON encoder and decoders, built once and shared."""
+"""The JSON encoder and the schemaless decoder, built once and shared (typed decoders are
+the operations table's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
-from typing import Any, TypeVar, cast
-
 import msgspec
-
-T = TypeVar("T")
 
 encoder = msgspec.json.Encoder()
 encode = encoder.encode
-decode_any: Callable[[bytes], Any] = msgspec.json.Decoder().decode
-
-
-@cache
-def decoder(type_: Any) -> msgspec.json.Decoder[Any]:
-    """The cached decoder of ``type_``."""
-    return msgspec.json.Decoder(type_)
-
-
-def decode_as(type_: type[T]) -> Callable[[bytes], T]:
-    """A function decoding JSON bytes into ``type_``."""
-    decode: Callable[[bytes], T] = decoder(cast(Any, type_)).decode
-    return decode
+decode_any = msgspec.json.Decoder().decode

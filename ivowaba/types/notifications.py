@@ -26,6 +26,7 @@ from typing import Any, cast
 import msgspec
 
 from ivowaba._errors import WebhookParseError
+from ivowaba._json import decode_any
 from ivowaba.types._base import Inbound
 from ivowaba.types.contacts import (
     ContactAddress,
@@ -551,7 +552,6 @@ class _Rest(_In):
 
 _KEYS = frozenset({"contacts", "messages", "statuses", "errors"})
 _decode_all_known = msgspec.json.Decoder(_AllKnown).decode
-_decode_any = msgspec.json.Decoder().decode
 
 
 def notification_from_json(data: bytes | bytearray | memoryview | str) -> Notification:
@@ -576,7 +576,7 @@ def notification_from_json(data: bytes | bytearray | memoryview | str) -> Notifi
                 errors=fast.errors,
             )
     try:
-        decoded = _decode_any(data)
+        decoded = decode_any(data)
     except (msgspec.DecodeError, RecursionError, UnicodeError) as exc:
         raise WebhookParseError(f"the body is not JSON: {exc}") from None
     return notification_from_object(decoded)
