@@ -4,6 +4,8 @@
   blocking client from 16 threads, ``send_many`` over a million generated messages, and the
   request path's own cost: client CPU per request against raw aiohttp + msgspec, the median
   of 5 interleaved rounds (raw, SDK, raw, SDK, ...);
+- ``bench_outcomes.py``: statuses through the receiver into the SQLite outcome store, against
+  a raw ``sqlite3`` ``executemany``;
 - ``bench_parse.py``: webhook parsing against json.loads + dataclasses and pydantic v2;
 - ``bench_import.py``: ``import ivowaba`` against ``import aiohttp``.
 
@@ -34,6 +36,14 @@ def main() -> None:
     runs = [
         ("bench_send.py", [*send, "--json", str(RESULTS / "send.json")]),
         ("bench_parse.py", ["--json", str(RESULTS / "parse.json")]),
+        (
+            "bench_outcomes.py",
+            [
+                *(["-n", "3000", "--rounds", "1"] if args.quick else []),
+                "--json",
+                str(RESULTS / "outcomes.json"),
+            ],
+        ),
         (
             "bench_import.py",
             ["--runs", "5" if args.quick else "15", "--json", str(RESULTS / "import.json")],

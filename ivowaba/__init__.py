@@ -50,7 +50,7 @@ _LISTED = (
     "ivowaba.types.resources",
     "ivowaba.types.templates",
 )
-_SUBMODULES = frozenset({"webhooks", "testing", "types", "resources"})
+_SUBMODULES = frozenset({"webhooks", "testing", "types", "resources", "outcomes"})
 
 
 def _public_names() -> list[str]:

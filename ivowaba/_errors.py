@@ -6,6 +6,7 @@ IvowabaError
 ├── ValidationError (ValueError) bad input caught before any request
 ├── SandboxUnsupportedError      the operation does not exist in the sandbox
 ├── ClientClosedError            the client was used after close()
+├── WindowClosedError            a free-form send outside the 24-hour window (with a store)
 ├── APIConnectionError           DNS, refused, reset
 │   └── APITimeoutError
 ├── APIStatusError               status_code, message, body, headers (a 3xx too: never followed)
@@ -38,9 +39,12 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import msgspec
+
+from ivowaba._json import decode_any
 
 __all__ = [
     "APIConnectionError",
@@ -63,6 +67,7 @@ __all__ = [
     "WebhookAuthError",
     "WebhookError",
     "WebhookParseError",
+    "WindowClosedError",
 ]
 
 
@@ -104,6 +109,29 @@ class ClientClosedError(IvowabaError):
 
     def __init__(self, message: str = "the client is closed") -> None:
         super().__init__(message)
+
+
+class WindowClosedError(IvowabaError):
+    """A free-form message was refused before any request: the customer has not written in
+    the last 24 hours (WhatsApp's customer service window), as far as the outcome store
+    knows, and WhatsApp would fail it with error 470. Send a template message instead.
+
+    - ``wa_id``: the customer's number.
+    - ``last_inbound``: when they last wrote (a UTC ``datetime``), or ``None`` if never.
+    """
+
+    def __init__(self, wa_id: str, last_inbound: datetime | None) -> None:
+        self.wa_id = wa_id
+        self.last_inbound = last_inbound
+        when = (
+            "has never written"
+            if last_inbound is None
+            else f"last wrote at {last_inbound.isoformat()}"
+        )
+        super().__init__(
+            f"{wa_id} {when}: the 24-hour customer service window is closed, "
+            "so only a template message may be sent to them"
+        )
 
 
 class APIConnectionError(IvowabaError):
@@ -237,8 +265,6 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 
-_json_decoder = msgspec.json.Decoder()
-
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """``Retry-After`` in seconds (from a number or an HTTP date), or ``None``."""
@@ -257,7 +283,13 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 #: Errors raised before any request left: whatever the operation, nothing was sent.
-_BEFORE_ANY_REQUEST = (ConfigError, ValidationError, SandboxUnsupportedError, ClientClosedError)
+_BEFORE_ANY_REQUEST = (
+    ConfigError,
+    ValidationError,
+    SandboxUnsupportedError,
+    ClientClosedError,
+    WindowClosedError,
+)
 
 
 def sent_state(error: BaseException | None) -> bool | None:
@@ -323,7 +355,7 @@ def status_error(
     the error keeps its text as ``body`` and its class follows the status as usual.
     """
     try:
-        body: Any = _json_decoder.decode(raw_body) if raw_body else None
+        body: Any = decode_any(raw_body) if raw_body else None
         message = _message_from(body) or reason or "error"
     except (msgspec.DecodeError, RecursionError):  # not JSON, or nested past any sense
         body = raw_body.decode("utf-8", "replace")

@@ -6,7 +6,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -14,6 +14,9 @@ import anyio.to_thread
 from ivowaba.types.notifications import InboundMessage, Notification, Status, UnknownMessage
 from ivowaba.webhooks._dedup import DedupStore, MemoryDedupStore
 from ivowaba.webhooks._parse import parse
+
+if TYPE_CHECKING:
+    from ivowaba.outcomes import OutcomeStore
 
 logger = logging.getLogger("ivowaba.webhooks")
 
@@ -56,6 +59,10 @@ class Dispatcher:
       receivers behind a load balancer (see :class:`DedupStore`).
     - ``sync_in_thread``: run plain (non-async) handlers in a worker thread, so that a blocking
       handler does not stall the server (default ``True``).
+    - ``outcomes``: an outcome store (:func:`ivowaba.outcomes.open_store`) in which every
+      status and inbound message of each delivery is recorded before the handlers run,
+      whether or not a handler matches or succeeds, duplicates included (recording twice
+      changes nothing).
 
     A handler is a plain or an async function taking the typed message, status or
     notification. Every handler whose filter matches runs, in the order registered::
@@ -75,11 +82,25 @@ class Dispatcher:
     gateway's retry, or a replay, runs its handlers again: handlers should tolerate running
     twice for the same item. A delivery of an item still being handled waits for that
     handling to end, then is dropped if it succeeded.
+
+    When recording in ``outcomes`` fails (the disk is full, Redis is down), nothing is marked
+    handled and no handler runs: :meth:`dispatch` raises the store's error (logged on the
+    ``ivowaba.webhooks`` logger), the receiver answers 500 and the gateway delivers the
+    notification again, so that no status is lost::
+
+        dispatcher = Dispatcher(outcomes=open_store("sqlite:///outcomes.db"))
     """
 
-    def __init__(self, *, store: DedupStore | None = None, sync_in_thread: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        store: DedupStore | None = None,
+        sync_in_thread: bool = True,
+        outcomes: OutcomeStore | None = None,
+    ) -> None:
         self.store: DedupStore = store if store is not None else MemoryDedupStore()
         self.sync_in_thread = sync_in_thread
+        self.outcomes = outcomes
         self._message_routes: list[_Route] = []
         self._status_routes: list[_Route] = []
         self._notification_routes: list[_Route] = []
@@ -124,13 +145,17 @@ class Dispatcher:
         """Run the matching handlers of every message and status not handled before.
 
         ``notification`` is a :class:`Notification`, or anything :func:`parse` takes.
+        With an outcome store (``outcomes``), its statuses and messages are recorded first.
         Returns ``False`` when everything in it was handled before (nothing ran), else ``True``.
         Raises what the first failing handler raised, once every handler has run (each failure
-        is logged on the ``ivowaba.webhooks`` logger); :class:`~ivowaba.WebhookParseError`
-        when ``notification`` does not parse.
+        is logged on the ``ivowaba.webhooks`` logger); the store's error when recording failed
+        (then no handler ran); :class:`~ivowaba.WebhookParseError` when ``notification`` does
+        not parse.
         """
         if not isinstance(notification, Notification):
             notification = parse(notification)
+        if self.outcomes is not None:
+            await self._record(self.outcomes, notification)
         items: dict[str, InboundMessage | Status] = {}
         for message in notification.messages:
             items.setdefault(f"message:{message.id}", message)
@@ -173,7 +198,8 @@ class Dispatcher:
     async def replay(self, notifications: Iterable[Notification]) -> ReplayResult:
         """Dispatch notifications one after the other, e.g. what
         ``client.webhooks.pull_pending(webhook_id)`` returned, with the same handlers and the
-        same de-duplication as live deliveries. A failing notification does not stop the
+        same de-duplication as live deliveries, recorded in the outcome store as they are. A
+        failing notification (a handler raised, or recording failed) does not stop the
         others::
 
             result = await dispatcher.replay(await client.webhooks.pull_pending(hook.id))
@@ -192,6 +218,21 @@ class Dispatcher:
             else:
                 result.duplicates += 1
         return result
+
+    async def _record(self, outcomes: OutcomeStore, notification: Notification) -> None:
+        """Record every status and message of ``notification``; a failure is logged and
+        raised, so that the delivery fails and comes again."""
+        try:
+            if notification.statuses:
+                await outcomes.record_statuses(notification.statuses)
+            for message in notification.messages:
+                await outcomes.record_inbound(message)
+        except Exception:
+            logger.exception(
+                "recording %s in the outcome store failed; the delivery fails, to come again",
+                _describe(notification),
+            )
+            raise
 
     def _routes_for(self, item: InboundMessage | Status) -> list[_Route]:
         if isinstance(item, Status):

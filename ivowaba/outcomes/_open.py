@@ -1,0 +1,84 @@
+"""``open_store``: an outcome store chosen by URL."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ivowaba._errors import ConfigError
+from ivowaba.outcomes._store import OutcomeStore
+
+_RULE = (
+    "use sqlite:///relative/path.db, sqlite:////absolute/path.db (or sqlite:///:memory:), "
+    "or redis://host:port/db (rediss:// for TLS)"
+)
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<an unreadable URL>"
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def open_store(url: str, **options: Any) -> OutcomeStore:
+    """Open the outcome store at ``url``:
+
+    - ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``: a
+      :class:`~ivowaba.outcomes.SQLiteOutcomeStore` on that file (created if missing), the
+      embedded default; ``sqlite:///:memory:`` for one in memory.
+    - ``redis://host:port/db`` (``rediss://`` for TLS): a
+      :class:`~ivowaba.outcomes.RedisOutcomeStore` on a client of its own, shared by every
+      receiver and sender pointed at it. Needs ``pip install 'ivowaba[redis]'``.
+
+    ``options`` go to the store's constructor (``opt_out_words``, ``opt_in_words``, ``clock``;
+    ``busy_timeout`` for SQLite; ``prefix``, ``ttl`` for Redis). Returns the store, to close
+    with ``await store.aclose()`` (or ``async with``). Raises ``ConfigError`` naming the URL
+    (never its password) for a scheme other than these, a malformed URL, a file that cannot
+    be opened, or Redis without its extra::
+
+        store = open_store("sqlite:///outcomes.db")
+        dispatcher = Dispatcher(outcomes=store)
+    """
+    if not isinstance(url, str):
+        raise ConfigError(f"the outcome store URL is a string, not {type(url).__name__}: {_RULE}")
+    scheme = url.partition(":")[0].lower()
+    if scheme == "sqlite":
+        from ivowaba.outcomes._sqlite import SQLiteOutcomeStore
+
+        return SQLiteOutcomeStore(_sqlite_path(url), **options)
+    if scheme in ("redis", "rediss"):
+        try:
+            import redis.asyncio  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                f"the outcome store {redact(url)} needs redis-py: pip install 'ivowaba[redis]'"
+            ) from None
+        from ivowaba.outcomes._redis import RedisOutcomeStore
+
+        try:
+            return RedisOutcomeStore.from_url(url, **options)
+        except ValueError as exc:
+            raise ConfigError(f"bad outcome store URL {redact(url)}: {exc}; {_RULE}") from None
+    raise ConfigError(f"unknown outcome store URL {redact(url)!r}: {_RULE}")
+
+
+def _sqlite_path(url: str) -> str:
+    if not url[len("sqlite:") :].startswith("///"):
+        raise ConfigError(f"bad outcome store URL {url!r}: a SQLite URL has no host; {_RULE}")
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"bad outcome store URL {url!r}: pass options as keywords of open_store, "
+            f"not in the URL; {_RULE}"
+        )
+    path = unquote(parts.path[1:])
+    if not path:
+        raise ConfigError(f"bad outcome store URL {url!r}: no file named; {_RULE}")
+    return path
