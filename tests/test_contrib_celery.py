@@ -152,7 +152,7 @@ def test_the_concurrency_must_be_positive(celery_app: Any) -> None:
 
 # -- the example campaign: two worker processes, Redis, the emulator -----------------------------
 
-ROWS = 2000
+ROWS = 600
 WORKER = [
     sys.executable, "-m", "celery", "-A", "campaign", "worker",
     "--pool", "prefork", "--concurrency", "2", "--loglevel", "INFO",

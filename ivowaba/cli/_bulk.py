@@ -211,7 +211,8 @@ def _to_column(args: argparse.Namespace, path: Path) -> str:
 class Progress:
     """A live line on a terminal, a plain line every few seconds elsewhere."""
 
-    def __init__(self, total: int, mode: str, out: IO[str] = sys.stderr) -> None:
+    def __init__(self, total: int, mode: str, out: IO[str] | None = None) -> None:
+        out = out if out is not None else sys.stderr  # the stream of now, not of import time
         if mode == "auto":
             mode = "bar" if out.isatty() else "lines"
         self.mode, self.total, self.out = mode, total, out
