@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -22,14 +22,13 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from ivowaba import _config, _fork, _retry
+from ivowaba import _config, _fork, _loops, _retry
 from ivowaba._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
     ConfigError,
-    IvowabaError,
     ResponseDecodeError,
     ResponseTooLargeError,
     SandboxUnsupportedError,
@@ -265,17 +264,8 @@ class AsyncClient:
             assert self._session is not None
             self._loop = loop
             return self._session
-        old_loop = self._loop
-        if (
-            self._generation == _fork.generation
-            and old_loop is not None
-            and old_loop is not loop
-            and old_loop.is_running()
-        ):
-            raise IvowabaError(
-                "this client is in use on another event loop that is still running; "
-                "give each event loop (each thread running one) a client of its own"
-            )
+        if self._generation == _fork.generation:
+            _loops.refuse_a_second_running_loop(self._loop, loop, "this client")
         self._let_go_of_pool()
         self._generation = _fork.generation
         session = aiohttp.ClientSession(
@@ -283,8 +273,7 @@ class AsyncClient:
             headers=self._headers,
             timeout=self._client_timeout,
         )
-        guard = _close_at_loop_shutdown(session)
-        _start(guard)  # the loop now holds it, and closes it when it shuts down
+        guard = _loops.close_at_shutdown(session.close)  # when this loop shuts down
         self._session, self._loop, self._guard = session, loop, guard
         return session
 
@@ -327,7 +316,7 @@ class AsyncClient:
         answer = await self._send(endpoint.method, url, None, None, stream=True)
         assert answer.response is not None
         try:
-            yield Download(answer.response, self, f"{endpoint.method} {url.path}")
+            yield Download(answer.response, self, endpoint.method)
         finally:
             answer.response.release()
 
@@ -483,10 +472,10 @@ class AsyncClient:
 class Download:
     """An open 2xx answer, read in chunks: a media file. Reading errors are the SDK's."""
 
-    def __init__(self, response: aiohttp.ClientResponse, client: AsyncClient, where: str) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, client: AsyncClient, method: str) -> None:
         self._response = response
         self._client = client
-        self._where = where
+        self._method = method
 
     @property
     def content_type(self) -> str:
@@ -515,7 +504,9 @@ class Download:
             except StopAsyncIteration:
                 return
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failure = self._client._connection_error(exc, "GET", response.url, 0, 0.0, False)
+                failure = self._client._connection_error(
+                    exc, self._method, response.url, 0, 0.0, False
+                )
             if failure is not None:
                 raise failure
             size += len(chunk)
@@ -578,22 +569,6 @@ def _too_large(status: int, head: bytes, limit: int, option: str) -> ResponseToo
         body=head,
         limit=limit,
     )
-
-
-async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
-    """Started once per pool, held by its loop: when the loop shuts down (the end of
-    ``asyncio.run()``, of a test's loop), it closes the pool there, with no warning."""
-    try:
-        yield
-    finally:
-        if not session.closed:
-            await session.close()
-
-
-def _start(agen: AsyncGenerator[None, None]) -> None:
-    """Run ``agen`` to its first ``yield`` now; the running loop starts tracking it."""
-    with suppress(StopIteration):
-        agen.asend(None).send(None)
 
 
 def decode_answer(answer: Answer, decode: Callable[[bytes], T], endpoint: Endpoint) -> T:

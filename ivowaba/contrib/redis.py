@@ -47,8 +47,7 @@ from collections.abc import AsyncGenerator, Iterable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from ivowaba import _fork
-from ivowaba._errors import IvowabaError
+from ivowaba import _fork, _loops
 from ivowaba.webhooks._dedup import DEFAULT_TTL
 
 if TYPE_CHECKING:
@@ -204,7 +203,7 @@ class RedisDedupStore:
 
 #: Connections still open on a loop that is not the running one: only their own loop can close
 #: them. Kept here, never used again, until that loop shuts down (if these classes were used on
-#: it: see ``_close_at_loop_shutdown``) or, for a loop closed without shutting down, for good.
+#: it: see ``_loops.close_at_shutdown``) or, for a loop closed without shutting down, for good.
 _put_aside: list[Any] = []
 
 
@@ -267,12 +266,7 @@ class _PoolBinding:
                     _fork.abandon(client.connection)
                     client.connection = None
         else:
-            old = self.loop
-            if old is not None and old is not loop and old.is_running():
-                raise IvowabaError(
-                    "this redis.asyncio client is in use on another event loop that is still "
-                    "running; give each event loop (each thread running one) a client of its own"
-                )
+            _loops.refuse_a_second_running_loop(self.loop, loop, "this redis.asyncio client")
             # Idle connections still open on another loop: put aside. Those in use are their
             # users' to give back.
             available = pool._available_connections
@@ -293,9 +287,7 @@ class _PoolBinding:
             _renew(client, ("_single_conn_lock", "_usage_lock"), loop, forked)
         self.loop, self.generation = loop, _fork.generation
         if loop not in self.guards:
-            guard = self.guards[loop] = _close_at_loop_shutdown(self)
-            with suppress(StopIteration):  # run to its first yield: the loop now tracks it
-                guard.asend(None).send(None)
+            self.guards[loop] = _loops.close_at_shutdown(self.close_connections_of_this_loop)
 
     async def close_connections_of_this_loop(self) -> None:
         """At the loop's shutdown: close there the connections opened on it. A
@@ -330,18 +322,6 @@ def _on_this_loop(binding: _PoolBinding | None) -> None:
         loop = asyncio.get_running_loop()
         if binding.loop is not loop or binding.generation != _fork.generation:
             binding.move_to(loop)
-
-
-async def _close_at_loop_shutdown(binding: _PoolBinding) -> AsyncGenerator[None, None]:
-    """Started once per loop, held by it: when the loop shuts down (the end of
-    ``asyncio.run()``, of a blocking client's loop thread), it closes there the pool's
-    connections of that loop, so that none is left open on a loop that is gone."""
-    generation = _fork.generation
-    try:
-        yield
-    finally:
-        if generation == _fork.generation:
-            await binding.close_connections_of_this_loop()
 
 
 def _renew(
