@@ -95,6 +95,18 @@ class _Declared:
         function.__signature__ = self._bound_signature()  # type: ignore[attr-defined]
         return function
 
+    def _bind(self, obj: Resource[Any] | None) -> Any:
+        """The method on the class, bound on an async resource, blocking on a blocking one."""
+        if obj is None:
+            return self
+        if obj._runner is None:
+            return types.MethodType(self._fn, obj)
+        return self._show_as_operation(self._blocking(obj._runner, obj))
+
+    def _blocking(self, runner: LoopRunner, face: Resource[Any]) -> Callable[..., Any]:
+        """The blocking face of the method, run on ``runner`` (each kind says how)."""
+        raise NotImplementedError  # pragma: no cover - both kinds define it
+
 
 class operation(_Declared, Generic[P, R]):
     """Declares a resource coroutine method as an operation of both clients."""
@@ -111,18 +123,16 @@ class operation(_Declared, Generic[P, R]):
     @overload
     def __get__(self, obj: Resource[Blocking], owner: type[Any]) -> Callable[P, R]: ...
     def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Any:
-        if obj is None:
-            return self
-        runner = obj._runner
-        if runner is None:
-            return types.MethodType(self._fn, obj)
-        fn, face = self._fn, obj
+        return self._bind(obj)
+
+    def _blocking(self, runner: LoopRunner, face: Resource[Any]) -> Callable[..., Any]:
+        fn = self._fn
 
         def blocking(*args: Any, **kwargs: Any) -> Any:
             # `face` is referenced here on purpose: it holds the Client open during the call.
             return runner.call(fn, face._async_twin, *args, **kwargs)
 
-        return self._show_as_operation(blocking)
+        return blocking
 
 
 class iterator(_Declared, Generic[P, R]):
@@ -141,15 +151,13 @@ class iterator(_Declared, Generic[P, R]):
     @overload
     def __get__(self, obj: Resource[Blocking], owner: type[Any]) -> Callable[P, Iterator[R]]: ...
     def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Any:
-        if obj is None:
-            return self
-        runner = obj._runner
-        if runner is None:
-            return types.MethodType(self._fn, obj)
-        fn, face = self._fn, obj
+        return self._bind(obj)
+
+    def _blocking(self, runner: LoopRunner, face: Resource[Any]) -> Callable[..., Any]:
+        fn = self._fn
 
         def blocking(*args: Any, **kwargs: Any) -> Iterator[Any]:
             # `face` is referenced here on purpose: it holds the Client open while iterating.
             yield from runner.iterate(fn, face._async_twin, *args, **kwargs)
 
-        return self._show_as_operation(blocking)
+        return blocking
