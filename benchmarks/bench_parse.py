@@ -1,14 +1,18 @@
 """Webhook parse throughput: ``ivowaba.webhooks.parse`` against ``json.loads`` + dataclasses and
-pydantic v2, on the same bytes: the reference's notification payloads
-(``tests/fixtures/notifications/ref_*.json``: every inbound message and status example),
-as compact JSON the way a server sends it (``--as-stored`` keeps the files' indentation).
+pydantic v2, on the same bytes, in both shapes: the reference's notification payloads
+(``tests/fixtures/notifications/ref_*.json``: every inbound message and status example), and
+their WhatsApp Cloud API twins (``tests/fixtures/notifications_cloud/ref_*.json``: the same
+content in the ``{"object": ..., "entry": [...]}`` envelope, with ``wamid.`` ids), as compact
+JSON the way a server sends it (``--as-stored`` keeps the files' indentation).
 
     python benchmarks/bench_parse.py [--seconds 0.2] [--repeat 5] [--json results.json]
 
 Each contender turns the body bytes into typed objects with the wire's nesting (messages by
-``type``, ``from`` as ``from_``, kebab-case sticker metadata). The dataclass contender converts
-with converters compiled once per class (the fastest plain-Python way, with no type checks at
-all); pydantic uses ``TypeAdapter.validate_json`` with a discriminated union, its fastest path.
+``type``, ``from`` as ``from_``, kebab-case sticker metadata; the envelope's entries, changes
+and values for a Cloud body, which ``parse`` also flattens into one notification). The
+dataclass contender converts with converters compiled once per class (the fastest plain-Python
+way, with no type checks at all); pydantic uses ``TypeAdapter.validate_json`` with a
+discriminated union, its fastest path.
 Reported: the best of ``--repeat`` timings, in microseconds per body, and each contender's time
 as a multiple of ivowaba's (``pydantic x 3.0`` means ivowaba parses 3 times as fast).
 """
@@ -35,7 +39,9 @@ import msgspec  # noqa: E402
 
 from ivowaba.webhooks import parse  # noqa: E402
 
-PAYLOADS = sorted((ROOT / "tests" / "fixtures" / "notifications").glob("ref_*.json"))
+FIXTURES = ROOT / "tests" / "fixtures"
+PAYLOADS = sorted((FIXTURES / "notifications").glob("ref_*.json"))
+CLOUD_TWINS = sorted((FIXTURES / "notifications_cloud").glob("ref_*.json"))
 
 # -- json.loads + dataclasses ----------------------------------------------------------------
 
@@ -56,11 +62,18 @@ class DContact:
 
 
 @dataclass
+class DErrorData:
+    details: str | None = None
+
+
+@dataclass
 class DError:
     code: int
     title: str | None = None
+    message: str | None = None
     href: str | None = None
     details: str | None = None
+    error_data: DErrorData | None = None
 
 
 @dataclass
@@ -265,6 +278,36 @@ class DNotification:
     errors: list[DError] = field(default_factory=list)
 
 
+@dataclass
+class DMetadata:
+    display_phone_number: str | None = None
+    phone_number_id: str | None = None
+
+
+@dataclass
+class DValue(DNotification):
+    messaging_product: str | None = None
+    metadata: DMetadata | None = None
+
+
+@dataclass
+class DChange:
+    field: str
+    value: DValue
+
+
+@dataclass
+class DEntry:
+    changes: list[DChange]
+    id: str | None = None
+
+
+@dataclass
+class DEnvelope:
+    object: str
+    entry: list[DEntry]
+
+
 D_MESSAGES: dict[str, type[DMessage]] = {
     "text": DTextMessage,
     "image": DImageMessage,
@@ -323,10 +366,16 @@ def parse_dataclasses(body: bytes) -> DNotification:
     return result
 
 
+def parse_dataclasses_cloud(body: bytes) -> DEnvelope:
+    result: DEnvelope = converter(DEnvelope)(json.loads(body))
+    return result
+
+
 # -- pydantic v2 -----------------------------------------------------------------------------
 
 
-def pydantic_parser() -> Callable[[bytes], Any] | None:
+def pydantic_parsers() -> tuple[Callable[[bytes], Any], Callable[[bytes], Any]] | None:
+    """The reference's format's parser and the Cloud API envelope's."""
     try:
         from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
     except ImportError:
@@ -339,11 +388,16 @@ def pydantic_parser() -> Callable[[bytes], Any] | None:
         wa_id: str
         profile: PProfile | None = None
 
+    class PErrorData(BaseModel):
+        details: str | None = None
+
     class PError(BaseModel):
         code: int
         title: str | None = None
+        message: str | None = None
         href: str | None = None
         details: str | None = None
+        error_data: PErrorData | None = None
 
     class PContext(BaseModel):
         id: str | None = None
@@ -509,7 +563,27 @@ def pydantic_parser() -> Callable[[bytes], Any] | None:
         statuses: list[PStatus] = []
         errors: list[PError] = []
 
-    return TypeAdapter(PNotification).validate_json
+    class PMetadata(BaseModel):
+        display_phone_number: str | None = None
+        phone_number_id: str | None = None
+
+    class PValue(PNotification):
+        messaging_product: str | None = None
+        metadata: PMetadata | None = None
+
+    class PChange(BaseModel):
+        field: str
+        value: PValue
+
+    class PEntry(BaseModel):
+        id: str | None = None
+        changes: list[PChange]
+
+    class PEnvelope(BaseModel):
+        object: str
+        entry: list[PEntry]
+
+    return TypeAdapter(PNotification).validate_json, TypeAdapter(PEnvelope).validate_json
 
 
 # -- timing ----------------------------------------------------------------------------------
@@ -536,10 +610,19 @@ def best_us_per_call(
 def same_content(body: bytes, *results: Any) -> None:
     """Every contender read the same ids, types and texts: the race is fair."""
 
+    def values(n: Any) -> list[Any]:
+        """The notification, or the values of a Cloud envelope's changes."""
+        if hasattr(n, "entry"):
+            return [change.value for entry in n.entry for change in entry.changes]
+        return [n]
+
     def summary(n: Any) -> list[Any]:
-        return [(m.id, m.from_, getattr(m, "text", None) and m.text.body) for m in n.messages] + [
-            (s.id, s.status, [e.code for e in s.errors or []]) for s in n.statuses
-        ]
+        found: list[Any] = []
+        for v in values(n):
+            found += [(m.id, m.from_, getattr(m, "text", None) and m.text.body) for m in v.messages]
+        for v in values(n):
+            found += [(s.id, s.status, [e.code for e in s.errors or []]) for s in v.statuses]
+        return found
 
     expected = summary(results[0])
     for other in results[1:]:
@@ -553,6 +636,52 @@ def payload_bytes(path: Path, as_stored: bool) -> bytes:
     if as_stored:
         return raw
     return json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def race(
+    contenders: dict[str, Callable[[bytes], Any]],
+    bodies: dict[str, bytes],
+    args: argparse.Namespace,
+    title: str,
+) -> dict[str, Any]:
+    """Time every contender on every body; print the table and return the figures."""
+    for body in bodies.values():
+        same_content(body, *(func(body) for func in contenders.values()))
+    timings: dict[str, dict[str, float]] = {}
+    for name, body in bodies.items():
+        timings[name] = {
+            who: best_us_per_call(func, body, args.seconds, args.repeat)
+            for who, func in contenders.items()
+        }
+    total = {who: sum(t[who] for t in timings.values()) for who in contenders}
+
+    others = [who for who in contenders if who != "ivowaba"]
+    print(f"\n{title}")
+    header = f"{'payload':<28}" + "".join(f"{who + ' µs':>16}" for who in contenders)
+    header += "".join(f"{who + ' x':>16}" for who in others)
+    print(header)
+    rows = [*timings.items(), (f"all {len(bodies)} payloads", total)]
+    for name, row in rows:
+        line = f"{name:<28}" + "".join(f"{row[who]:>16.2f}" for who in contenders)
+        line += "".join(f"{row[who] / row['ivowaba']:>16.1f}" for who in others)
+        print(line)
+    ratios = {who: total[who] / total["ivowaba"] for who in others}
+    lowest = {who: min(t[who] / t["ivowaba"] for t in timings.values()) for who in others}
+    print(
+        f"\nivowaba parses {title} "
+        + ", ".join(
+            f"{ratios[who]:.1f}x as fast as {who} (at least {lowest[who]:.1f}x on each)"
+            for who in others
+        )
+        + f"; {1e6 / total['ivowaba'] * len(bodies):,.0f} bodies/s."
+    )
+    return {
+        "payloads": sorted(bodies),
+        "microseconds_per_body": timings,
+        "microseconds_all_payloads": total,
+        "times_slower_than_ivowaba": ratios,
+        "lowest_times_slower_on_one_payload": lowest,
+    }
 
 
 def main() -> None:
@@ -569,62 +698,44 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    contenders: dict[str, Callable[[bytes], Any]] = {
+    reference: dict[str, Callable[[bytes], Any]] = {
         "ivowaba": parse,
         "dataclasses": parse_dataclasses,
     }
-    pydantic = pydantic_parser()
+    cloud: dict[str, Callable[[bytes], Any]] = {
+        "ivowaba": parse,
+        "dataclasses": parse_dataclasses_cloud,
+    }
+    pydantic = pydantic_parsers()
     if pydantic is not None:
-        contenders["pydantic"] = pydantic
+        reference["pydantic"], cloud["pydantic"] = pydantic
     else:
         print("pydantic is not installed (pip install 'ivowaba[bench]'): its column is left out")
 
-    bodies = {path.stem: payload_bytes(path, args.as_stored) for path in PAYLOADS}
-    for body in bodies.values():
-        same_content(body, *(func(body) for func in contenders.values()))
-
-    timings: dict[str, dict[str, float]] = {}
-    for name, body in bodies.items():
-        timings[name] = {
-            who: best_us_per_call(func, body, args.seconds, args.repeat)
-            for who, func in contenders.items()
-        }
-    total = {who: sum(t[who] for t in timings.values()) for who in contenders}
-
-    others = [who for who in contenders if who != "ivowaba"]
-    header = f"{'payload':<28}" + "".join(f"{who + ' µs':>16}" for who in contenders)
-    header += "".join(f"{who + ' x':>16}" for who in others)
-    print(header)
-    rows = [*timings.items(), (f"all {len(bodies)} payloads", total)]
-    for name, row in rows:
-        line = f"{name:<28}" + "".join(f"{row[who]:>16.2f}" for who in contenders)
-        line += "".join(f"{row[who] / row['ivowaba']:>16.1f}" for who in others)
-        print(line)
-    ratios = {who: total[who] / total["ivowaba"] for who in others}
-    lowest = {who: min(t[who] / t["ivowaba"] for t in timings.values()) for who in others}
-    print(
-        "\nivowaba parses the reference's notifications "
-        + ", ".join(
-            f"{ratios[who]:.1f}x as fast as {who} (at least {lowest[who]:.1f}x on each)"
-            for who in others
-        )
-        + f"; {1e6 / total['ivowaba'] * len(bodies):,.0f} bodies/s."
+    results = race(
+        reference,
+        {path.stem: payload_bytes(path, args.as_stored) for path in PAYLOADS},
+        args,
+        "the reference's notifications",
+    )
+    cloud_results = race(
+        cloud,
+        {path.stem: payload_bytes(path, args.as_stored) for path in CLOUD_TWINS},
+        args,
+        "their Cloud API twins",
     )
 
     if args.json_path:
-        results = {
+        document = {
             "python": platform.python_version(),
             "machine": platform.machine(),
             "versions": versions(),
-            "payloads": sorted(bodies),
-            "microseconds_per_body": timings,
-            "microseconds_all_payloads": total,
             "compact_json": not args.as_stored,
-            "times_slower_than_ivowaba": ratios,
-            "lowest_times_slower_on_one_payload": lowest,
+            **results,
+            "cloud_twins": cloud_results,
         }
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_path).write_text(json.dumps(results, indent=2) + "\n")
+        Path(args.json_path).write_text(json.dumps(document, indent=2) + "\n")
 
 
 def versions() -> dict[str, str]:

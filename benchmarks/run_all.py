@@ -6,10 +6,18 @@
   of 5 interleaved rounds (raw, SDK, raw, SDK, ...);
 - ``bench_outcomes.py``: statuses through the receiver into the SQLite outcome store, against
   a raw ``sqlite3`` ``executemany``;
+- ``bench_report.py``: the campaign report of 100,000 rows (journal joined with the SQLite
+  store), against a plain SQL ``GROUP BY``;
+- ``bench_pacing.py``: 10,000 sends at ``rate_limit=200`` against the emulator with 50 ms of
+  latency, against the ideal 50 s and the rate limiter alone (about 50 s of waiting;
+  ``--skip-pacing`` leaves it out, ``--quick`` sends 1,000);
+- ``bench_otel.py``: an ``AsyncClient`` instrumented with OpenTelemetry (the SDK, a no-op
+  exporter) against a bare one at concurrency 64: client CPU per send, the median of 5
+  interleaved rounds;
 - ``bench_parse.py``: webhook parsing against json.loads + dataclasses and pydantic v2;
 - ``bench_import.py``: ``import ivowaba`` against ``import aiohttp``.
 
-    pip install -e '.[bench]' && python benchmarks/run_all.py [--quick]
+    pip install -e '.[bench]' && python benchmarks/run_all.py [--quick] [--skip-pacing]
 
 Tables are printed; JSON lands in ``benchmarks/results/``.
 """
@@ -28,6 +36,9 @@ RESULTS = HERE / "results"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    parser.add_argument(
+        "--skip-pacing", action="store_true", help="leave out bench_pacing.py (50 s of waiting)"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     send = ["-n", "20000", "--repeat", "3", "--rounds", "5"]
@@ -35,6 +46,14 @@ def main() -> None:
         send = ["-n", "2000", "--repeat", "1", "--million", "20000", "--rounds", "1"]
     runs = [
         ("bench_send.py", [*send, "--json", str(RESULTS / "send.json")]),
+        (
+            "bench_otel.py",
+            [
+                *(["-n", "2000", "--rounds", "1"] if args.quick else []),
+                "--json",
+                str(RESULTS / "otel.json"),
+            ],
+        ),
         ("bench_parse.py", ["--json", str(RESULTS / "parse.json")]),
         (
             "bench_outcomes.py",
@@ -45,10 +64,28 @@ def main() -> None:
             ],
         ),
         (
+            "bench_report.py",
+            [
+                *(["-n", "10000", "--rounds", "1"] if args.quick else []),
+                "--json",
+                str(RESULTS / "report.json"),
+            ],
+        ),
+        (
+            "bench_pacing.py",
+            [
+                *(["-n", "1000"] if args.quick else []),
+                "--json",
+                str(RESULTS / "pacing.json"),
+            ],
+        ),
+        (
             "bench_import.py",
             ["--runs", "5" if args.quick else "15", "--json", str(RESULTS / "import.json")],
         ),
     ]
+    if args.skip_pacing:
+        runs = [(script, options) for script, options in runs if script != "bench_pacing.py"]
     for script, options in runs:
         print(f"\n=== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script), *options], check=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ivowaba._version import __version__
+from ivowaba._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from ivowaba import testing as testing
@@ -26,8 +26,12 @@ if TYPE_CHECKING:
     from ivowaba._client import AsyncClient as AsyncClient
     from ivowaba._config import Timeout as Timeout
     from ivowaba._errors import *  # noqa: F403
+    from ivowaba._hooks import RequestEvent as RequestEvent
+    from ivowaba._hooks import ResponseEvent as ResponseEvent
+    from ivowaba._hooks import RetryEvent as RetryEvent
     from ivowaba._outbound import message_from_dict as message_from_dict
     from ivowaba._ratelimit import RateLimiter as RateLimiter
+    from ivowaba._resource import RawResponse as RawResponse
     from ivowaba._sync import Client as Client
     from ivowaba.types.contacts import *  # noqa: F403
     from ivowaba.types.messages import *  # noqa: F403
@@ -41,6 +45,10 @@ _SINGLE: dict[str, str] = {
     "Timeout": "ivowaba._config",
     "RateLimiter": "ivowaba._ratelimit",
     "message_from_dict": "ivowaba._outbound",
+    "RequestEvent": "ivowaba._hooks",
+    "ResponseEvent": "ivowaba._hooks",
+    "RetryEvent": "ivowaba._hooks",
+    "RawResponse": "ivowaba._resource",
 }
 #: The modules whose ``__all__`` are public here too: each list is written there, once.
 _LISTED = (

@@ -69,11 +69,14 @@ class _Source:
 
 
 async def send_concurrently(
-    send: Callable[[Any], Awaitable[SentMessage]],
+    send: Callable[[Any], Awaitable[SentMessage | str]],
     items: Iterable[Any] | AsyncIterable[Any],
     concurrency: int,
 ) -> AsyncIterator[BulkResult]:
-    """Yield ``BulkResult`` for every item of ``items`` sent with ``send``, as each finishes."""
+    """Yield ``BulkResult`` for every item of ``items`` sent with ``send``, as each finishes.
+
+    ``send`` returns the accepted message, or a string saying why the item was skipped
+    without a request (``BulkResult.skipped``: ``"opted_out"``, ``"window_closed"``)."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValidationError("concurrency", f"must be an integer >= 1, got {concurrency!r}")
     if not isinstance(items, (Iterable, AsyncIterable)):
@@ -102,7 +105,11 @@ async def send_concurrently(
                 except Exception as error:
                     results.put_nowait(BulkResult(index=index, message=item, error=error))
                 else:
-                    results.put_nowait(BulkResult(index=index, message=item, id=sent.id))
+                    results.put_nowait(
+                        BulkResult(index=index, message=item, skipped=sent)
+                        if isinstance(sent, str)
+                        else BulkResult(index=index, message=item, id=sent.id)
+                    )
         finally:
             results.put_nowait(_DONE)
 

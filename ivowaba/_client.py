@@ -9,7 +9,9 @@ Resources encode bodies and decode answers; nothing here knows which operation i
 from __future__ import annotations
 
 import asyncio
-import time
+import copy
+import threading
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -29,10 +31,20 @@ from ivowaba._errors import (
     APITimeoutError,
     ClientClosedError,
     ConfigError,
+    IvowabaError,
     ResponseDecodeError,
     ResponseTooLargeError,
     SandboxUnsupportedError,
     status_error,
+)
+from ivowaba._hooks import (
+    NO_HOOKS,
+    Hooks,
+    Instrumentation,
+    Watch,
+    instrumented,
+    resolve_event_hooks,
+    set_instrumentation,
 )
 from ivowaba._logging import logger, setup_from_env
 from ivowaba._operations import SANDBOX_PREFIX
@@ -92,7 +104,22 @@ class AsyncClient:
       read stops, the connection is dropped and ``ResponseTooLargeError`` is raised.
     - ``default_country_code``: e.g. ``"62"``, so that ``0812...`` is sent as ``62812...``.
     - ``check_templates``: check template parameter counts before every ``send_template``.
+    - ``outcomes``: an outcome store (``ivowaba.outcomes.open_store(url)``), which turns on
+      the 24-hour window guard: a free-form send (text, media, location, contacts, buttons,
+      list, product, product list, flow) to a number that has not written in the last 24
+      hours, or never did, as far as the store knows, raises ``WindowClosedError`` before any
+      request; template sends (``send_template``, ``send_otp``) always go. ``send_many``
+      also skips opted-out numbers with it. The store stays yours to close.
+    - ``event_hooks``: ``{"request": [...], "response": [...], "retry": [...]}``, functions or
+      coroutine functions called with a ``RequestEvent`` (an attempt leaving), a
+      ``ResponseEvent`` (how it ended: status, elapsed time, error) or a ``RetryEvent`` (the
+      wait before the next attempt, and why), in the order given. They see no header and no
+      body (so never the API key); an exception they raise ends the call with it.
     - ``session``: an ``aiohttp.ClientSession`` you own; we never close it.
+
+    ``with_options(timeout=..., max_retries=...)`` gives a client like this one that shares
+    its connection pool; ``client.messages.with_raw_response.send_text(...)`` (any resource,
+    any operation) returns the answer's ``status_code`` and ``headers`` with ``parse()``.
 
     Redirects are never followed (the API key must not reach another host): a 3xx answer is
     an ``APIStatusError`` whose ``location`` says where it pointed.
@@ -108,6 +135,46 @@ class AsyncClient:
         sent = await client.messages.send_text("628123456789", "hello")
     ```
     """
+
+    # Slots, not a __dict__: the request path reads a dozen of these per request, and a slot
+    # is read on CPython's fastest path however many attributes the client has (through a
+    # __dict__, every read gets slower once an instance has about 30 of them).
+    __slots__ = (
+        "__weakref__",
+        "_client_timeout",
+        "_closed",
+        "_generation",
+        "_guard",
+        "_headers",
+        "_hooks",
+        "_loop",
+        "_own_hooks",
+        "_own_session",
+        "_parent",
+        "_raw_twin",
+        "_request_headers",
+        "_secret",
+        "_session",
+        "_stream_timeout",
+        "_urls",
+        "base_url",
+        "check_templates",
+        "contacts",
+        "countries",
+        "default_country_code",
+        "max_connections",
+        "max_response_size",
+        "max_retries",
+        "media",
+        "messages",
+        "outcomes",
+        "rate_limiter",
+        "sandbox",
+        "settings",
+        "templates",
+        "timeout",
+        "webhooks",
+    )
 
     contacts: Contacts[Async]
     countries: Countries[Async]
@@ -146,21 +213,10 @@ class AsyncClient:
         _config.check_option_names("AsyncClient", dict(options))
         self.base_url = _config.resolve_base_url(options.get("base_url"))
         self.sandbox = bool(options.get("sandbox", False))
-        self.timeout = _config.resolve_timeout(options.get("timeout"))
-        self.max_retries = _config.resolve_positive_int(
-            "max_retries", options.get("max_retries", _config.DEFAULT_MAX_RETRIES), allow_zero=True
-        )
+        self._set_call_options(_config.with_call_defaults(options))
         self.max_connections = _config.resolve_positive_int(
             "max_connections", options.get("max_connections", _config.DEFAULT_MAX_CONNECTIONS)
         )
-        self.max_response_size: int = _config.resolve_positive_int(  # type: ignore[assignment]
-            "max_response_size",
-            options.get("max_response_size", _config.DEFAULT_MAX_RESPONSE_SIZE),
-        )
-        self.default_country_code = _config.resolve_country_code(
-            options.get("default_country_code")
-        )
-        self.check_templates = bool(options.get("check_templates", False))
         rate = _config.resolve_positive_int("rate_limit", options.get("rate_limit"))
         rate_limiter = options.get("rate_limiter")
         if rate_limiter is not None and rate is not None:
@@ -175,27 +231,108 @@ class AsyncClient:
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
         }
-        self._own_session = session is None
         # With our own session the headers are the session's defaults; with yours, per request.
         self._request_headers: dict[str, str] | None = None if session is None else self._headers
+        self._urls: dict[str, URL] = {}
+        self._start(session, None)
+
+    def _set_call_options(self, options: _config.CallOptions) -> None:
+        """Resolve the options ``with_options`` may change: those in ``options`` (the others
+        stay as they are)."""
+        if "timeout" in options:
+            self.timeout = _config.resolve_timeout(options["timeout"])
+            self._client_timeout = aiohttp.ClientTimeout(
+                total=self.timeout.total,
+                sock_connect=self.timeout.connect,
+                sock_read=self.timeout.read,
+            )
+            # A download may rightly take longer than any request: no cap on the whole, only
+            # on the wait between two reads (`read`, else the total a request may take).
+            self._stream_timeout = aiohttp.ClientTimeout(
+                total=None,
+                sock_connect=self.timeout.connect,
+                sock_read=self.timeout.read or self.timeout.total,
+            )
+        if "max_retries" in options:
+            self.max_retries = _config.resolve_positive_int(
+                "max_retries", options["max_retries"], allow_zero=True
+            )
+        if "max_response_size" in options:
+            self.max_response_size: int = _config.resolve_positive_int(  # type: ignore[assignment]
+                "max_response_size", options["max_response_size"]
+            )
+        if "default_country_code" in options:
+            self.default_country_code = _config.resolve_country_code(
+                options["default_country_code"]
+            )
+        if "check_templates" in options:
+            self.check_templates = bool(options["check_templates"])
+        if "outcomes" in options:
+            self.outcomes = _config.resolve_outcomes(options["outcomes"])
+        if "event_hooks" in options:
+            self._own_hooks = resolve_event_hooks(options["event_hooks"])
+
+    def _start(self, session: aiohttp.ClientSession | None, parent: AsyncClient | None) -> None:
+        """What belongs to this client itself, not to its options: being open, its pool (its
+        parent's for a ``with_options`` client), its resources."""
+        self._closed = False
+        #: The client whose pool this one uses (``with_options``); ``None``: its own.
+        self._parent = parent
+        self._own_session = session is None and parent is None
         self._session = session
         self._loop: asyncio.AbstractEventLoop | None = None
         self._guard: AsyncGenerator[None, None] | None = None
         self._generation = _fork.generation
-        self._urls: dict[str, URL] = {}
-        self._client_timeout = aiohttp.ClientTimeout(
-            total=self.timeout.total,
-            sock_connect=self.timeout.connect,
-            sock_read=self.timeout.read,
-        )
-        # A download may rightly take longer than any request: no cap on the whole, only on
-        # the wait between two reads (`read`, else the total a request may take).
-        self._stream_timeout = aiohttp.ClientTimeout(
-            total=None,
-            sock_connect=self.timeout.connect,
-            sock_read=self.timeout.read or self.timeout.total,
-        )
+        self._raw_twin: AsyncClient | None = None
         self._build_resources()
+        with _every_client_lock:
+            _every_client.add(self)
+            self._watch_as_configured()
+
+    def _watch_as_configured(self) -> None:
+        """Who watches this client's requests (see ``ivowaba._hooks``): its own event hooks,
+        else nobody but the instrumentation while there is one. ``None`` keeps the request
+        path bare: ``_hooks`` is the one thing that path checks."""
+        own = self._own_hooks
+        self._hooks: Hooks | None = own if own is not None else NO_HOOKS if instrumented() else None
+
+    def with_options(self, **options: Unpack[_config.CallOptions]) -> AsyncClient:
+        """A client like this one but for ``options``, sharing this one's connection pool.
+
+        ``options``: ``timeout``, ``max_retries``, ``max_response_size``,
+        ``default_country_code``, ``check_templates``, ``outcomes``, ``event_hooks``; every
+        other option is this client's. Options that belong to the pool (``base_url``,
+        ``sandbox``, ``max_connections``, the rate limit, the key) cannot change:
+        ``ConfigError``. Cheap to make, so it may be made for a single call:
+
+        ```python
+        await client.with_options(timeout=5, max_retries=0).messages.send_text(to, "hi")
+        ```
+
+        The pool stays this client's: closing the client returned (``aclose()``, ``async
+        with``) closes only it (a call on it then raises ``ClientClosedError``), while closing
+        this one closes the pool for both. The client returned keeps this one alive.
+        """
+        _config.check_call_option_names(dict(options))
+        return self._derive(options)
+
+    def _derive(self, options: _config.CallOptions) -> AsyncClient:
+        """A client with this one's options but ``options``, on this one's pool."""
+        derived = copy.copy(self)  # every option, as resolved: none is left behind
+        derived._set_call_options(options)
+        derived._start(None, self._parent if self._parent is not None else self)
+        return derived
+
+    def _watched_twin(self) -> AsyncClient:
+        """This client, with every request watched: ``with_raw_response`` runs on it, to
+        see the answer's status and headers."""
+        twin = self._raw_twin
+        if twin is None:
+            twin = self._raw_twin = self._derive({})
+            if twin._own_hooks is None:
+                twin._own_hooks = NO_HOOKS
+                twin._watch_as_configured()
+        return twin
 
     def _build_resources(self) -> None:
         self.contacts = Contacts(self)
@@ -214,8 +351,8 @@ class AsyncClient:
 
     @property
     def closed(self) -> bool:
-        """Whether ``aclose()`` was called."""
-        return self._closed
+        """Whether ``aclose()`` was called (on the client whose pool this one shares, too)."""
+        return self._closed or (self._parent is not None and self._parent._closed)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -231,8 +368,9 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless the session was yours). Idempotent; any call
-        after it raises ``ClientClosedError``."""
+        """Close the connection pool (unless the session was yours, or the pool is another
+        client's: ``with_options``). Idempotent; any call after it raises
+        ``ClientClosedError``."""
         self._closed = True
         if not self._own_session:
             return
@@ -260,6 +398,8 @@ class AsyncClient:
         """The pool of ``loop``, opened on first use there."""
         if self._closed:
             raise ClientClosedError()
+        if self._parent is not None:  # a with_options client: the pool is its parent's
+            return self._parent._session_in(loop)
         if not self._own_session:
             assert self._session is not None
             self._loop = loop
@@ -305,7 +445,9 @@ class AsyncClient:
     ) -> Answer:
         """Send one request and read its answer, retrying as ``ivowaba._retry`` allows."""
         url = self.url_for(endpoint, path_args)
-        return await self._send(endpoint.method, url, body, params, stream=False)
+        if self._hooks is not None or logger.isEnabledFor(_DEBUG):
+            return await self._watched(endpoint, url, body, params, False, _as_it_is)
+        return await self._send(endpoint.method, url, body, params, False, None)
 
     @asynccontextmanager
     async def stream(
@@ -313,12 +455,49 @@ class AsyncClient:
     ) -> AsyncIterator[Download]:
         """Open a request whose 2xx answer the caller reads in chunks (media downloads)."""
         url = self.url_for(endpoint, path_args)
-        answer = await self._send(endpoint.method, url, None, None, stream=True)
+        if self._hooks is not None or logger.isEnabledFor(_DEBUG):
+            answer = await self._watched(endpoint, url, None, None, True, _as_it_is)
+        else:
+            answer = await self._send(endpoint.method, url, None, None, True, None)
         assert answer.response is not None
         try:
             yield Download(answer.response, self, endpoint.method)
         finally:
             answer.response.release()
+
+    async def _watched(
+        self,
+        endpoint: Endpoint,
+        url: URL,
+        body: Body,
+        params: Mapping[str, str] | None,
+        stream: bool,
+        finish: Callable[[Answer], T],
+    ) -> T:
+        """The request path, watched (see ``ivowaba._hooks``): ``_send`` with a ``Watch``
+        that follows the operation from its first attempt to its result (``finish(answer)``).
+        """
+        route = endpoint.path_template
+        if self.sandbox:
+            route = SANDBOX_PREFIX + route
+        hooks = self._hooks
+        watch = Watch(
+            hooks if hooks is not None else NO_HOOKS,
+            endpoint.name,
+            endpoint.method,
+            route,
+            url,
+            body,
+            log=logger.isEnabledFor(_DEBUG),
+        )
+        try:
+            answer = await self._send(endpoint.method, url, body, params, stream, watch)
+            result = finish(answer)
+        except BaseException as error:
+            watch.fail(error)
+            raise
+        watch.end(answer.status, answer.headers, result)
+        return result
 
     async def _send(
         self,
@@ -326,28 +505,31 @@ class AsyncClient:
         url: URL,
         body: Body,
         params: Mapping[str, str] | None,
-        *,
         stream: bool,
+        watch: Watch | None,
     ) -> Answer:
-        """One request, retried as ``ivowaba._retry`` allows.
+        """One request, retried as ``ivowaba._retry`` allows; ``watch``: on the watched path.
 
         The first attempt runs on its own: almost every request succeeds at once, and entering
         tenacity costs a third of a request's own CPU. Only a retryable failure hands over to
         tenacity, which takes that failure as its first attempt's outcome.
         """
         try:
-            return await self._exchange(method, url, body, params, 1, stream)
+            return await self._exchange(method, url, body, params, 1, stream, watch)
         except (APIStatusError, APIConnectionError) as error:
             if not self.max_retries or not _retry.is_retryable(method, error):
                 raise
             first_failure = error
         number = 0
-        async for attempt in _retry.retrying(method, self.max_retries or 0):
+        retrying = _retry.retrying(
+            method, self.max_retries or 0, None if watch is None else watch.retrying
+        )
+        async for attempt in retrying:
             with attempt:
                 number += 1
                 if number == 1:
                     raise first_failure  # the outcome of the attempt made above
-                return await self._exchange(method, url, body, params, number, stream)
+                return await self._exchange(method, url, body, params, number, stream, watch)
         raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
 
     async def _exchange(
@@ -358,8 +540,10 @@ class AsyncClient:
         params: Mapping[str, str] | None,
         attempt: int,
         stream: bool,
+        watch: Watch | None,
     ) -> Answer:
-        """One attempt: rate limit, one request (no redirect followed), a bounded read.
+        """One attempt: rate limit, one request (no redirect followed), a bounded read;
+        ``watch`` is told when it leaves and how it ended.
 
         aiohttp's errors are turned into the SDK's outside their ``except`` clause, so that
         nothing chains to them: their reprs hold the request's headers, the API key among them.
@@ -369,13 +553,17 @@ class AsyncClient:
         if session is None or loop is not self._loop:
             session = self._session_for(loop)
         if self.rate_limiter is not None:
-            await self.rate_limiter.acquire()
+            if watch is None:
+                await self.rate_limiter.acquire()
+            else:
+                await watch.rate_limited(self.rate_limiter)
         leaving = request_leaving.get()
         if leaving is not None:
             leaving()
         data = body() if callable(body) else body
-        debug = logger.isEnabledFor(_DEBUG)
-        started = time.perf_counter() if debug else 0.0
+        if watch is not None:
+            await watch.leaving(attempt)
+        failure: IvowabaError
         try:
             response = await session.request(
                 method,
@@ -389,14 +577,24 @@ class AsyncClient:
                 allow_redirects=False,
             )
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            failure = self._connection_error(exc, method, url, attempt, started, debug)
+            cause: str | None = type(exc).__name__
+            failure = self._connection_error(exc, method, url)
         else:
-            if debug:
-                _log(method, url, response.status, attempt, started)
             try:
-                return await self._answer(response, stream)
+                answer = await self._answer(response, stream)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failure = self._connection_error(exc, method, url, attempt, started, debug)
+                cause = type(exc).__name__
+                failure = self._connection_error(exc, method, url)
+            except IvowabaError as error:  # a non-2xx, or an answer too large
+                if watch is None:
+                    raise
+                cause, failure = None, error
+            else:
+                if watch is not None:
+                    await watch.answered(answer.status, None)
+                return answer
+        if watch is not None:
+            await watch.answered(_status_of(failure), failure, cause)
         raise failure
 
     def _form_headers(self, form: aiohttp.MultipartWriter) -> dict[str, str]:
@@ -420,18 +618,8 @@ class AsyncClient:
         finally:
             response.release()
 
-    def _connection_error(
-        self,
-        exc: BaseException,
-        method: str,
-        url: URL,
-        attempt: int,
-        started: float,
-        debug: bool,
-    ) -> APIConnectionError:
+    def _connection_error(self, exc: BaseException, method: str, url: URL) -> APIConnectionError:
         """The SDK error for an aiohttp failure: its type and message, never the error itself."""
-        if debug:
-            _log(method, url, type(exc).__name__, attempt, started)
         where = f"{method} {url.path}"
         never_sent = _retry.never_reached_server(exc)
         if isinstance(exc, asyncio.TimeoutError):
@@ -439,7 +627,7 @@ class AsyncClient:
             return APITimeoutError(
                 f"{where} timed out {phase}", method=method, path=url.path, never_sent=never_sent
             )
-        cause = self._scrub(_shortened(f"{type(exc).__name__}: {exc}"))
+        cause = self._scrub(_shortened(_described(exc)))
         return APIConnectionError(
             f"{where} failed ({cause})", method=method, path=url.path, never_sent=never_sent
         )
@@ -458,15 +646,51 @@ class AsyncClient:
     ) -> T:
         """``request``, then ``decode`` the body; a body that does not decode is
         ``ResponseDecodeError``."""
-        answer = await self.request(endpoint, path_args=path_args, body=body, params=params)
+        # ``request``'s work without its frame: every await layer is paid again each time the
+        # task resumes, and a send resumes several times.
+        url = self.url_for(endpoint, path_args)
+        if self._hooks is not None or logger.isEnabledFor(_DEBUG):
+            return await self._watched(
+                endpoint, url, body, params, False, lambda a: decode_answer(a, decode, endpoint)
+            )
+        answer = await self._send(endpoint.method, url, body, params, False, None)
         return decode_answer(answer, decode, endpoint)
 
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session of the running event loop (opened on first use)."""
-        loop = asyncio.get_running_loop()
+        return self._session_in(asyncio.get_running_loop())
+
+    def _session_in(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
         if self._session is not None and loop is self._loop:
             return self._session
         return self._session_for(loop)
+
+
+#: Every client alive (``with_options`` ones too), for ``watch_every_client`` to reach the ones
+#: made before it.
+_every_client: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
+_every_client_lock = threading.Lock()
+
+
+def watch_every_client(instrumentation: Instrumentation | None) -> None:
+    """Report every operation of every client, made or to be made, to ``instrumentation``
+    (``ivowaba.contrib.otel``); ``None`` stops it, and the request path of a client without
+    event hooks is bare again."""
+    with _every_client_lock:
+        set_instrumentation(instrumentation)
+        for client in list(_every_client):
+            client._watch_as_configured()
+
+
+def _as_it_is(answer: Answer) -> Answer:
+    return answer
+
+
+def _status_of(error: IvowabaError) -> int | None:
+    """The HTTP status behind ``error``, if an answer came."""
+    if isinstance(error, (APIStatusError, ResponseDecodeError)):
+        return error.status_code
+    return None
 
 
 class Download:
@@ -504,9 +728,7 @@ class Download:
             except StopAsyncIteration:
                 return
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failure = self._client._connection_error(
-                    exc, self._method, response.url, 0, 0.0, False
-                )
+                failure = self._client._connection_error(exc, self._method, response.url)
             if failure is not None:
                 raise failure
             size += len(chunk)
@@ -526,6 +748,18 @@ class Download:
 
 #: The most of an error answer's body kept (a 4xx or 5xx says what it needs in far less).
 ERROR_BODY_LIMIT = 64 * 1024
+
+
+def _described(exc: BaseException) -> str:
+    """An aiohttp failure in a line: its type and message, except that a connection that could
+    not be made says its host and the reason, without aiohttp's ``ssl:default`` (its TLS
+    setting, said even of an ``http://`` URL). A TLS failure keeps aiohttp's words."""
+    if isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(
+        exc, aiohttp.ClientSSLError
+    ):
+        where = f"{exc.host}:{exc.port}"
+        return f"{type(exc).__name__}: Cannot connect to host {where} ({exc.os_error})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _shortened(text: str, limit: int = 300) -> str:
@@ -586,11 +820,6 @@ def decode_answer(answer: Answer, decode: Callable[[bytes], T], endpoint: Endpoi
             status_code=answer.status,
             body=answer.body,
         ) from None
-
-
-def _log(method: str, url: URL, status: int | str, attempt: int, started: float) -> None:
-    elapsed = (time.perf_counter() - started) * 1000
-    logger.debug("%s %s -> %s (attempt %d, %.1f ms)", method, url.path, status, attempt, elapsed)
 
 
 AsyncClient.__module__ = "ivowaba"  # as users import it: ivowaba.AsyncClient

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
@@ -10,7 +11,9 @@ from urllib.parse import urlsplit
 from ivowaba._errors import ConfigError
 
 if TYPE_CHECKING:
+    from ivowaba._hooks import Hook
     from ivowaba._ratelimit import RateLimiter
+    from ivowaba.outcomes import OutcomeStore
 
 DEFAULT_BASE_URL = "https://waba.ivosights.com"
 DEFAULT_TIMEOUT = 30.0
@@ -42,19 +45,39 @@ class Timeout:
     read: float | None = None
 
 
-class ClientOptions(TypedDict, total=False):
+class CallOptions(TypedDict, total=False):
+    """The options ``with_options`` may change: none of them touches the connection pool."""
+
+    timeout: float | Timeout | None
+    max_retries: int
+    max_response_size: int
+    default_country_code: str | None
+    check_templates: bool
+    outcomes: OutcomeStore | None
+    event_hooks: Mapping[str, Iterable[Hook]] | None
+
+
+class ClientOptions(CallOptions, total=False):
     """The keywords both clients take besides ``api_key`` (see ``AsyncClient``)."""
 
     base_url: str | None
     sandbox: bool
-    timeout: float | Timeout | None
-    max_retries: int
     rate_limit: int | None
     rate_limiter: RateLimiter | None
     max_connections: int
-    default_country_code: str | None
-    check_templates: bool
-    max_response_size: int
+
+
+def with_call_defaults(options: CallOptions) -> CallOptions:
+    """Every call option: as given in ``options``, else its default."""
+    return CallOptions(
+        timeout=options.get("timeout"),
+        max_retries=options.get("max_retries", DEFAULT_MAX_RETRIES),
+        max_response_size=options.get("max_response_size", DEFAULT_MAX_RESPONSE_SIZE),
+        default_country_code=options.get("default_country_code"),
+        check_templates=options.get("check_templates", False),
+        outcomes=options.get("outcomes"),
+        event_hooks=options.get("event_hooks"),
+    )
 
 
 def check_option_names(owner: str, options: dict[str, object]) -> None:
@@ -62,6 +85,20 @@ def check_option_names(owner: str, options: dict[str, object]) -> None:
     for name in options:
         if name not in ClientOptions.__optional_keys__:
             raise TypeError(f"{owner}() got an unexpected keyword argument {name!r}")
+
+
+def check_call_option_names(options: dict[str, object]) -> None:
+    """``with_options`` keywords: a client option that is not a call option is refused with
+    the reason (the derived client shares the pool, and with it the key and the server)."""
+    for name in options:
+        if name in CallOptions.__optional_keys__:
+            continue
+        if name in ClientOptions.__optional_keys__ or name in ("api_key", "session"):
+            raise ConfigError(
+                f"with_options() cannot change {name}: the client it returns shares this one's "
+                f"connection pool, rate limit and key; make a new client for another {name}"
+            )
+        raise TypeError(f"with_options() got an unexpected keyword argument {name!r}")
 
 
 def resolve_timeout(timeout: float | Timeout | None) -> Timeout:
@@ -128,6 +165,26 @@ def resolve_positive_int(name: str, value: int | None, *, allow_zero: bool = Fal
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
     return value
+
+
+#: What the client asks of an outcome store (see ``ivowaba.outcomes.OutcomeStore``).
+_STORE_METHODS = ("window_open", "last_inbound", "opted_out")
+#: The rule an ``outcomes`` argument breaks when it is not a store.
+OUTCOMES_RULE = "must be an outcome store, such as ivowaba.outcomes.open_store(url) returns"
+
+
+def is_outcome_store(store: object) -> bool:
+    """Whether ``store`` has what the window guard and ``send_many`` call."""
+    return all(callable(getattr(store, method, None)) for method in _STORE_METHODS)
+
+
+def resolve_outcomes(store: object) -> OutcomeStore | None:
+    """The client's outcome store (the 24-hour window guard), or ``None``."""
+    if store is None:
+        return None
+    if not is_outcome_store(store):  # its type only: a URL given by mistake may hold a password
+        raise ConfigError(f"outcomes {OUTCOMES_RULE}, got {type(store).__name__}")
+    return store  # type: ignore[return-value]
 
 
 def resolve_country_code(code: str | None) -> str | None:

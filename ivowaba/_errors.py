@@ -7,6 +7,8 @@ IvowabaError
 ├── SandboxUnsupportedError      the operation does not exist in the sandbox
 ├── ClientClosedError            the client was used after close()
 ├── WindowClosedError            a free-form send outside the 24-hour window (with a store)
+├── TemplateRejectedError        WhatsApp rejected the template waited for (.reason)
+├── TemplateReviewTimeoutError   (also a TimeoutError) the review outlasted the wait
 ├── APIConnectionError           DNS, refused, reset
 │   └── APITimeoutError
 ├── APIStatusError               status_code, message, body, headers (a 3xx too: never followed)
@@ -21,7 +23,8 @@ IvowabaError
 │   └── ResponseTooLargeError      an answer past the client's max_response_size
 └── WebhookError
     ├── WebhookAuthError
-    └── WebhookParseError
+    ├── WebhookParseError
+    └── ReplyTimeoutError        (also a TimeoutError) no reply came within the wait
 ```
 
 No error message ever contains the API key or a webhook password: messages are built from
@@ -38,13 +41,16 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from ivowaba._json import decode_any
+
+if TYPE_CHECKING:
+    from ivowaba.types.templates import Template, TemplateProblem
 
 __all__ = [
     "APIConnectionError",
@@ -58,10 +64,13 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReplyTimeoutError",
     "ResponseDecodeError",
     "ResponseTooLargeError",
     "SandboxUnsupportedError",
     "ServerError",
+    "TemplateRejectedError",
+    "TemplateReviewTimeoutError",
     "UnprocessableEntityError",
     "ValidationError",
     "WebhookAuthError",
@@ -84,12 +93,25 @@ class ValidationError(IvowabaError, ValueError):
 
     - ``field``: the argument or wire field at fault, e.g. ``"action.buttons[1].title"``.
     - ``rule``: the rule it breaks, e.g. ``"at most 20 characters"``.
+    - ``problems``: every rule broken, when a check finds them all at once (a template's
+      definition: ``templates.create`` / ``update``); ``field`` and ``rule`` are the first's.
+      Empty otherwise.
     """
 
-    def __init__(self, field: str, rule: str) -> None:
+    def __init__(self, field: str, rule: str, *, problems: Sequence[TemplateProblem] = ()) -> None:
         self.field = field
         self.rule = rule
-        super().__init__(f"{field}: {rule}")
+        self.problems: tuple[TemplateProblem, ...] = tuple(problems)
+        if len(self.problems) > 1:
+            super().__init__("; ".join(str(problem) for problem in self.problems))
+        else:
+            super().__init__(f"{field}: {rule}")
+
+    @classmethod
+    def of(cls, problems: Sequence[TemplateProblem]) -> ValidationError:
+        """The error for ``problems`` (at least one): the first's field and rule, and all."""
+        first = problems[0]
+        return cls(first.field, first.rule, problems=problems)
 
 
 class SandboxUnsupportedError(IvowabaError):
@@ -131,6 +153,40 @@ class WindowClosedError(IvowabaError):
         super().__init__(
             f"{wa_id} {when}: the 24-hour customer service window is closed, "
             "so only a template message may be sent to them"
+        )
+
+
+class TemplateRejectedError(IvowabaError):
+    """WhatsApp rejected the template ``templates.wait_for_review`` waited for.
+
+    - ``template``: the ``Template`` as last shown (``status`` ``"rejected"``).
+    - ``template_id``: its id.
+    - ``reason``: why, when the gateway says (``template.rejected_reason``), else ``None``.
+    """
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.template_id = template.id
+        self.reason = template.rejected_reason
+        why = self.reason or "no reason given"
+        super().__init__(f"template {template.id} was rejected: {why}")
+
+
+class TemplateReviewTimeoutError(IvowabaError, TimeoutError):
+    """``templates.wait_for_review`` gave up: the template was still under review when its
+    ``timeout`` ran out (the review goes on; wait again later).
+
+    - ``template_id``: the template waited for.
+    - ``status``: its status when last asked (``"submitted"``, ``"pending"``, ...).
+    - ``timeout``: the seconds waited.
+    """
+
+    def __init__(self, template_id: str, status: str | None, timeout: float) -> None:
+        self.template_id = template_id
+        self.status = status
+        self.timeout = timeout
+        super().__init__(
+            f"template {template_id} is still {status or 'under review'} after {timeout:g} s"
         )
 
 
@@ -254,6 +310,20 @@ class WebhookAuthError(WebhookError):
 
 class WebhookParseError(WebhookError):
     """A webhook body is not an IVOWBA notification."""
+
+
+class ReplyTimeoutError(WebhookError, TimeoutError):
+    """``Dispatcher.wait_for_reply`` gave up: the customer sent no (matching) message within
+    its ``timeout``.
+
+    - ``wa_id``: the customer waited for.
+    - ``timeout``: the seconds waited.
+    """
+
+    def __init__(self, wa_id: str, timeout: float) -> None:
+        self.wa_id = wa_id
+        self.timeout = timeout
+        super().__init__(f"no reply from {wa_id} within {timeout:g} s")
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

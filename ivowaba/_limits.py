@@ -13,10 +13,19 @@ reference leaves out.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
 # -- any message -----------------------------------------------------------------------------
+
+#: How long after a customer's last message a free-form (non-template) message may be sent
+#: to them: WhatsApp's customer service window, 24 hours (the reference, "Message Failed",
+#: error 470: "more than 24 hours have passed since the customer last replied"). Templates may
+#: be sent at any time.
+CUSTOMER_SERVICE_WINDOW: Final = timedelta(hours=24)
 
 #: A WhatsApp id is an E.164 number without the "+": country code and subscriber number, only
 #: digits, and no country code starts with 0. Reference: ``wa_id`` of every "Send ... message"
@@ -236,3 +245,145 @@ TEMPLATE_OTP_TYPES: Final = frozenset({"COPY_CODE", "ONE_TAP"})
 TEMPLATE_URL_TYPES: Final = frozenset({"static", "dynamic"})
 #: WhatsApp: authentication templates (``code_expiration_minutes``: 1 to 90).
 CODE_EXPIRATION_MINUTES: Final = (1, 90)
+
+# -- reviewing templates -----------------------------------------------------------------------
+# What WhatsApp's review refuses for mechanical reasons, checked before a template is sent
+# (``templates.create`` / ``update``, ``templates.lint``) and by the emulator's review.
+# ``ivowaba._template_rules`` applies them to a template definition.
+
+#: WhatsApp: message template ``name``, at most 512 characters of lowercase letters, digits and
+#: underscores. IVOWBA derives the name from the label (reference: "Fetch My Templates", label
+#: "New Project Setup Notification", ``template_name`` "new_project_setup_notification").
+TEMPLATE_LABEL_MAX: Final = 512
+_not_in_name: Final = re.compile(r"[^a-z0-9]+")
+
+
+def template_name(label: str) -> str:
+    """The WhatsApp name of a template labelled ``label``, as IVOWBA derives it: lowercase,
+    each run of anything but ``a-z`` and ``0-9`` one underscore, none at either end. Empty when
+    the label has no such letter or digit: WhatsApp has no name for it."""
+    return _not_in_name.sub("_", label.lower()).strip("_")
+
+
+#: WhatsApp: message templates, parameters: a parameter is written ``{{1}}``, ``{{2}}``, ...
+#: This pattern also reads ``{{ 1 }}`` (stored templates are read leniently); a new template
+#: must write each exactly (``is_written_exactly``).
+_parameter: Final = re.compile(r"\{\{\s*([0-9]{1,6})\s*\}\}")
+_adjacent: Final = re.compile(_parameter.pattern + r"\s*" + _parameter.pattern)
+_at_end: Final = re.compile(_parameter.pattern + r"\Z")
+
+
+def template_parameters(text: str | None) -> list[int]:
+    """The parameter numbers of ``text`` in order of appearance, repeats included:
+    ``"{{1}} and {{2}}, {{1}}"`` → ``[1, 2, 1]``."""
+    return [int(n) for n in _parameter.findall(text or "")]
+
+
+def is_written_exactly(text: str) -> bool:
+    """Every parameter of ``text`` is written ``{{n}}`` (no spaces, no leading zero), and no
+    other ``{{`` or ``}}`` is left (``{{name}}``, ``{1}}``). WhatsApp: parameters are
+    positional, ``{{1}}``; anything else is refused as an invalid format."""
+    exact = all(m.group(0) == f"{{{{{int(m.group(1))}}}}}" for m in _parameter.finditer(text))
+    rest = _parameter.sub(" ", text)
+    return exact and "{{" not in rest and "}}" not in rest
+
+
+def numbered_without_gaps(numbers: Sequence[int]) -> bool:
+    """The distinct numbers are 1, 2, ..., n. WhatsApp: parameters are sequential from
+    ``{{1}}`` (``{{1}}``, ``{{3}}`` without ``{{2}}`` is refused)."""
+    return sorted(set(numbers)) == list(range(1, len(set(numbers)) + 1))
+
+
+def in_order(numbers: Sequence[int]) -> bool:
+    """Each number first appears after every smaller one: ``{{1}}`` before ``{{2}}``.
+    WhatsApp: parameters out of sequence are refused."""
+    first = list(dict.fromkeys(numbers))
+    return first == sorted(first)
+
+
+def has_adjacent_parameters(text: str) -> bool:
+    """Two parameters side by side, with only white space between (``{{1}} {{2}}``).
+    WhatsApp: adjacent parameters are refused."""
+    return _adjacent.search(text) is not None
+
+
+def starts_with_parameter(text: str) -> bool:
+    """WhatsApp: a template's body may not start with a parameter."""
+    return _parameter.match(text.strip()) is not None
+
+
+def ends_with_parameter(text: str) -> bool:
+    """WhatsApp: a template's body may not end with a parameter."""
+    return _at_end.search(text.strip()) is not None
+
+
+#: WhatsApp refuses a template with "too many variable parameters relative to the message
+#: length" without publishing the ratio. The rule used is the one measured from rejections and
+#: published by Syniverse and Mercuri ("minimum words/parameters ratio"): words plus
+#: parameters at least 3 times the parameters, plus 1 (``words + n >= 3 * n + 1``). A word is
+#: a run of non-space characters with a letter or a digit, outside the parameters.
+TEMPLATE_WORDS_PER_PARAMETER: Final = 3
+
+
+def template_words(text: str) -> int:
+    """The words of ``text`` outside its parameters (a word has a letter or a digit)."""
+    return sum(1 for word in _parameter.sub(" ", text).split() if any(c.isalnum() for c in word))
+
+
+def words_needed(parameters: int) -> int:
+    """The fewest words (outside parameters) a text with ``parameters`` parameters needs:
+    ``words + parameters >= 3 * parameters + 1``."""
+    return 0 if parameters == 0 else (TEMPLATE_WORDS_PER_PARAMETER - 1) * parameters + 1
+
+
+#: WhatsApp: template header component: formats TEXT, IMAGE, VIDEO, DOCUMENT and LOCATION
+#: (``TEMPLATE_HEADER_FORMATS``); a text header has at most 60 characters and one parameter,
+#: and no line break; a media header needs an example (a sample of the media).
+TEMPLATE_HEADER_TEXT_MAX: Final = 60
+TEMPLATE_HEADER_PARAMETERS_MAX: Final = 1
+TEMPLATE_MEDIA_HEADER_FORMATS: Final = frozenset({"IMAGE", "VIDEO", "DOCUMENT"})
+#: WhatsApp: template body component, ``text`` (at most 1024 characters).
+TEMPLATE_BODY_MAX: Final = 1024
+#: WhatsApp: template footer component, ``text`` (at most 60 characters, no parameter).
+TEMPLATE_FOOTER_MAX: Final = 60
+#: WhatsApp: template buttons component: at most 10 buttons, of which at most 2 URL buttons
+#: and 1 phone number button; quick reply buttons grouped together (not between others); a
+#: button's text at most 25 characters; a URL at most 2000 characters, a dynamic one with one
+#: parameter, at its end, and an example.
+TEMPLATE_BUTTONS_MAX: Final = 10
+TEMPLATE_URL_BUTTONS_MAX: Final = 2
+TEMPLATE_PHONE_BUTTONS_MAX: Final = 1
+TEMPLATE_BUTTON_TEXT_MAX: Final = 25
+TEMPLATE_URL_MAX: Final = 2000
+
+
+def quick_replies_grouped(types: Sequence[str]) -> bool:
+    """The ``QUICK_REPLY`` buttons of ``types`` (the buttons' types, in order) are side by
+    side, not split by another kind of button."""
+    where = [i for i, kind in enumerate(types) if kind == "QUICK_REPLY"]
+    return not where or where[-1] - where[0] + 1 == len(where)
+
+
+def is_dynamic_url(url: str) -> bool:
+    """A dynamic URL has one parameter, ``{{1}}``, at its very end:
+    ``https://shop.example/track/{{1}}`` (reference: "Create template", "With dynamic URL")."""
+    return template_parameters(url) == [1] and url.endswith("{{1}}")
+
+
+_phone_punctuation: Final = str.maketrans("", "", "+ -().")
+
+
+def is_international_phone(country_code: str | None, phone_number: str) -> bool:
+    """A phone number button's number, its ``country_code`` (``"+62"``) written before its
+    ``phone_number`` (``"85128567890"``), is a number in international form: the country code
+    first, 8 to 15 digits. Reference: "Create template", "With URL, Phone number buttons";
+    WhatsApp: phone number buttons take a number with its country code."""
+    return is_wa_id(((country_code or "") + phone_number).translate(_phone_punctuation))
+
+
+#: Template statuses, as the gateway writes them (lowercase; compared regardless of case).
+#: "submitted" (IVOWBA, a proposed template) and WhatsApp's PENDING and IN_APPEAL wait for a
+#: verdict; "approved" may be sent; "rejected" was refused (WhatsApp: template status).
+TEMPLATE_PENDING_STATUSES: Final = frozenset({"submitted", "pending", "in_appeal"})
+TEMPLATE_APPROVED: Final = "approved"
+TEMPLATE_REJECTED: Final = "rejected"

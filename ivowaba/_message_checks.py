@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import msgspec
+
 from ivowaba import _limits
 from ivowaba import _validation as v
 from ivowaba._errors import ValidationError
@@ -243,10 +245,28 @@ _CHECKS: dict[type[Any], Callable[[Any], None]] = {
 
 
 def check(message: Any) -> None:
-    """Raise ``ValidationError`` if ``message`` breaks one of WhatsApp's rules."""
+    """Raise ``ValidationError`` if ``message`` breaks one of WhatsApp's rules.
+
+    A struct built with plain values where structs belong (``components=[{"type": "body",
+    ...}]``) is checked as the struct those values describe; values that describe none are a
+    ``ValidationError`` naming the field, like any other bad input."""
     rule = _CHECKS.get(type(message))
     if rule is None:
         raise ValidationError(
             "message", f"not an outbound message struct: {type(message).__name__}"
         )
-    rule(message)
+    try:
+        rule(message)
+    except (AttributeError, TypeError):  # a value of the wrong type somewhere inside
+        rule(_as_typed(message))
+
+
+def _as_typed(message: Any) -> Any:
+    """``message`` rebuilt from its values, every part the type its field declares."""
+    try:
+        return msgspec.convert(msgspec.to_builtins(message), type(message))
+    except (msgspec.ValidationError, TypeError) as exc:
+        field, _, rule = str(exc).rpartition(" - at `$.")
+        if field:  # msgspec says "Expected `object`, got `int` - at `$.components[0]`"
+            field, rule = rule.rstrip("`"), field
+        raise ValidationError(field or "message", rule or str(exc)) from None

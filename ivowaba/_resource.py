@@ -11,16 +11,22 @@ Each operation is written once, as a coroutine method of a resource class decora
   docstring and parameters to ``help()``, ``inspect.signature()`` and IDEs.
 
 The descriptor's ``__get__`` overloads keep every signature exact for type checkers on both sides.
+
+``resource.with_raw_response.<operation>(...)`` is derived from the same declaration: the
+operation runs on a twin of the client whose every request is watched (``ivowaba._hooks``),
+which keeps the last answer's status and headers, and returns a ``RawResponse``.
 """
 
 from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, Protocol, TypeVar, overload
 
 from typing_extensions import ParamSpec, Self
+
+from ivowaba._hooks import AnswerSeen, answer_seen
 
 if TYPE_CHECKING:
     from ivowaba._client import AsyncClient
@@ -41,8 +47,113 @@ class Blocking:
 Mode = TypeVar("Mode", Async, Blocking)
 
 
+class RawResponse(Generic[R]):
+    """An operation's answer as it came (``with_raw_response``).
+
+    - ``status_code``: the HTTP status of the answer.
+    - ``headers``: its headers (case-insensitive).
+    - ``parse()``: what the operation returns when called the usual way.
+
+    For an operation that asks the server more than once (``templates.create`` reads the
+    categories and languages first), the answer is the last one: the operation's own.
+    """
+
+    __slots__ = ("_result", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], result: R) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self._result = result
+
+    def parse(self) -> R:
+        """The operation's usual result (a ``SentMessage``, a ``Template``, ``None``, ...)."""
+        return self._result
+
+    def __repr__(self) -> str:
+        return f"<RawResponse [{self.status_code}]>"
+
+
+class AsyncRawOperations(Protocol):
+    """``with_raw_response`` of an ``AsyncClient`` resource: each operation, awaited,
+    returns a ``RawResponse``."""
+
+    def __getattr__(self, name: str) -> Callable[..., Coroutine[Any, Any, RawResponse[Any]]]: ...
+
+
+class RawOperations(Protocol):
+    """``with_raw_response`` of a ``Client`` resource: each operation returns a
+    ``RawResponse``."""
+
+    def __getattr__(self, name: str) -> Callable[..., RawResponse[Any]]: ...
+
+
+class _WithRawResponse:
+    """``resource.with_raw_response``: the resource's operations, each returning the
+    answer's ``status_code`` and ``headers`` with ``parse()``, on either client."""
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _WithRawResponse: ...
+    @overload
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> AsyncRawOperations: ...
+    @overload
+    def __get__(self, obj: Resource[Blocking], owner: type[Any]) -> RawOperations: ...
+    def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        watched = type(obj)(obj._client._watched_twin())
+        if obj._runner is not None:
+            watched = type(obj)._blocking(watched, obj._runner, obj._owner)
+        return _RawFace(watched)
+
+
+class _RawFace:
+    """What ``with_raw_response`` gives: the operations of ``resource`` (on a watched twin of
+    its client), each returning a ``RawResponse``."""
+
+    __slots__ = ("_resource",)
+
+    def __init__(self, resource: Resource[Any]) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        resource = self._resource
+        declared = getattr(type(resource), name, None)
+        if not isinstance(declared, operation):
+            why = "it makes many requests" if isinstance(declared, iterator) else "no operation"
+            raise AttributeError(
+                f"{type(resource).__name__}.with_raw_response has no {name!r} ({why})"
+            )
+        return declared._raw(resource)
+
+    def __dir__(self) -> list[str]:
+        return sorted(
+            name
+            for klass in type(self._resource).__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, operation)
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self._resource).__name__}.with_raw_response>"
+
+
+async def _raw_answer(
+    fn: Callable[..., Coroutine[Any, Any, Any]], resource: Resource[Any], args: Any, kwargs: Any
+) -> RawResponse[Any]:
+    """Run the operation ``fn`` on ``resource`` (its client watched), keeping its answer."""
+    seen = AnswerSeen()
+    token = answer_seen.set(seen)
+    try:
+        result = await fn(resource, *args, **kwargs)
+    finally:
+        answer_seen.reset(token)
+    return RawResponse(seen.status, seen.headers, result)
+
+
 class Resource(Generic[Mode]):
     """A group of operations (``client.messages``, ``client.templates``, ...)."""
+
+    with_raw_response = _WithRawResponse()
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
@@ -87,12 +198,19 @@ class _Declared:
             self._signature = signature.replace(parameters=parameters, return_annotation=returns)
         return self._signature
 
-    def _show_as_operation(self, function: Callable[..., Any]) -> Callable[..., Any]:
+    def _show_as_operation(
+        self, function: Callable[..., Any], *, raw: bool = False
+    ) -> Callable[..., Any]:
         function.__name__ = self.__name__
         function.__qualname__ = self.__qualname__
         function.__module__ = self.__module__
         function.__doc__ = self.__doc__
-        function.__signature__ = self._bound_signature()  # type: ignore[attr-defined]
+        signature = self._bound_signature()
+        if raw:
+            signature = signature.replace(
+                return_annotation=f"RawResponse[{signature.return_annotation}]"
+            )
+        function.__signature__ = signature  # type: ignore[attr-defined]
         return function
 
     def _bind(self, obj: Resource[Any] | None) -> Any:
@@ -134,6 +252,24 @@ class operation(_Declared, Generic[P, R]):
 
         return blocking
 
+    def _raw(self, face: Resource[Any]) -> Callable[..., Any]:
+        """The method returning a ``RawResponse``, on ``face`` (a resource of a watched
+        client): awaited on an async face, blocking on a blocking one."""
+        fn = self._fn
+        runner = face._runner
+        if runner is None:
+
+            async def raw(*args: Any, **kwargs: Any) -> RawResponse[Any]:
+                return await _raw_answer(fn, face, args, kwargs)
+
+            return self._show_as_operation(raw, raw=True)
+
+        def raw_blocking(*args: Any, **kwargs: Any) -> RawResponse[Any]:
+            # `face` is referenced here on purpose: it holds the Client open during the call.
+            return runner.call(_raw_answer, fn, face._async_twin, args, kwargs)
+
+        return self._show_as_operation(raw_blocking, raw=True)
+
 
 class iterator(_Declared, Generic[P, R]):
     """Declares a resource async-generator method: ``async for`` on one client, ``for`` on
@@ -161,3 +297,6 @@ class iterator(_Declared, Generic[P, R]):
             yield from runner.iterate(fn, face._async_twin, *args, **kwargs)
 
         return blocking
+
+
+RawResponse.__module__ = "ivowaba"  # as users import it: ivowaba.RawResponse

@@ -21,7 +21,7 @@ Tests skip the waits with ``ivowaba.testing.no_backoff()``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import aiohttp
@@ -90,10 +90,17 @@ async def _pause(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def backoff_skipped() -> bool:
+    """Whether waits are skipped now (inside ``no_backoff()``): the emulator's webhook
+    deliveries retry at once then too."""
+    return _skipped is not None
+
+
 @contextmanager
 def no_backoff() -> Iterator[list[float]]:
     """Retry at once instead of waiting; yields the list of the waits skipped (seconds, in
-    order), so that a test can check them. For every client of the process, while it lasts."""
+    order), so that a test can check them. For every client of the process, while it lasts,
+    and for the emulator's retried webhook deliveries (whose waits are not listed)."""
     global _skipped
     previous, _skipped = _skipped, []
     try:
@@ -109,14 +116,29 @@ def never_reached_server(error: BaseException) -> bool:
     return isinstance(error, aiohttp.ClientConnectorError)
 
 
-def retrying(method: str, max_retries: int) -> tenacity.AsyncRetrying:
+def _after(before_wait: Callable[[float], Awaitable[None]]) -> Callable[[float], Awaitable[None]]:
+    """A wait that awaits ``before_wait(seconds)`` first."""
+
+    async def sleep(seconds: float) -> None:
+        await before_wait(seconds)
+        await _pause(seconds)
+
+    return sleep
+
+
+def retrying(
+    method: str,
+    max_retries: int,
+    before_wait: Callable[[float], Awaitable[None]] | None = None,
+) -> tenacity.AsyncRetrying:
     """The tenacity controller of one request: at most ``max_retries`` retries after the
     first attempt, for the failures :func:`is_retryable` allows, each after
-    :class:`wait_retry_after`."""
+    :class:`wait_retry_after`; ``before_wait(seconds)``, when given, is awaited before each
+    wait (a watched request tells of the retry there)."""
     return tenacity.AsyncRetrying(
         stop=tenacity.stop_after_attempt(max_retries + 1),
         retry=tenacity.retry_if_exception(lambda error: is_retryable(method, error)),
         wait=wait_retry_after(),
-        sleep=_pause,
+        sleep=_pause if before_wait is None else _after(before_wait),
         reraise=True,
     )

@@ -7,6 +7,7 @@ Every operation is the async one, reached through the same resource classes (see
 from __future__ import annotations
 
 import weakref
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -55,11 +56,15 @@ class Client:
     It takes the same keywords as ``AsyncClient`` (but ``session``): ``base_url``,
     ``sandbox``, ``timeout``, ``max_retries``, ``rate_limit``, ``rate_limiter``,
     ``max_connections``, ``max_response_size``, ``default_country_code``,
-    ``check_templates``. One background thread runs its event loop; the client is safe to
-    share between threads, works where an event loop is already running (a notebook, an async
-    framework's sync route), and survives ``os.fork()`` (gunicorn ``--preload``, Celery
-    prefork, multiprocessing): a child gets its own loop, thread and pool, the parent's are
-    left untouched. Each call runs in a copy of its caller's ``contextvars`` context.
+    ``check_templates``, ``outcomes`` (the 24-hour window guard), ``event_hooks`` (called on
+    the client's loop thread; coroutine functions are awaited there). One background thread runs
+    its event loop; the client is safe to share between threads, works where an event loop is
+    already running (a notebook, an async framework's sync route), and survives ``os.fork()``
+    (gunicorn ``--preload``, Celery prefork, multiprocessing): a child gets its own loop,
+    thread and pool, the parent's are left untouched. Each call runs in a copy of its caller's
+    ``contextvars`` context. The ``outcomes`` store is called on that thread's loop: a
+    ``RedisOutcomeStore`` that another loop uses at the same time (a webhook server's) needs
+    a twin opened for the client.
 
     ```python
     with ivowaba.Client() as client:
@@ -68,6 +73,10 @@ class Client:
 
     A client nobody refers to any more is closed (``close()`` is still the clean way); any call
     after ``close()`` raises ``ClientClosedError``.
+
+    ``with_options(timeout=..., max_retries=...)`` gives a ``Client`` that shares this one's
+    pool and thread; ``client.messages.with_raw_response.send_text(...)`` (any resource, any
+    operation) returns the answer's ``status_code`` and ``headers`` with ``parse()``.
     """
 
     contacts: _ResourceFace[Contacts[Blocking]] = _ResourceFace()
@@ -87,7 +96,31 @@ class Client:
         aclient = AsyncClient._with_secret(secret, options)
         self._aclient = aclient
         self._runner = LoopRunner(on_stop=aclient.aclose)
+        self._parent: Client | None = None
         self._finalizer = weakref.finalize(self, self._runner.close)
+
+    def with_options(self, **options: Unpack[_config.CallOptions]) -> Client:
+        """A ``Client`` like this one but for ``options``, sharing this one's connection pool
+        and event-loop thread.
+
+        ``options``: ``timeout``, ``max_retries``, ``max_response_size``,
+        ``default_country_code``, ``check_templates``, ``outcomes``, ``event_hooks``; every
+        other option is this client's (see ``AsyncClient.with_options``). Cheap to make:
+
+        ```python
+        client.with_options(timeout=5, max_retries=0).messages.send_text(to, "hi")
+        ```
+
+        Closing the client returned closes only it (a call on it then raises
+        ``ClientClosedError``); closing this one closes the pool and the thread for both. The
+        client returned keeps this one alive, so that ``Client().with_options(...)`` works.
+        """
+        derived = Client.__new__(Client)
+        derived._aclient = self._aclient.with_options(**options)
+        derived._runner = self._runner
+        derived._parent = self if self._parent is None else self._parent  # kept alive
+        derived._finalizer = weakref.finalize(derived, partial(_close_alone, derived._aclient))
+        return derived
 
     @property
     def base_url(self) -> str:
@@ -99,9 +132,12 @@ class Client:
 
     @property
     def closed(self) -> bool:
-        """Whether ``close()`` was called."""
+        """Whether ``close()`` was called (on the client whose pool this one shares, too)."""
         finalizer = getattr(self, "_finalizer", None)
-        return finalizer is not None and not finalizer.alive
+        if finalizer is not None and not finalizer.alive:
+            return True
+        parent = getattr(self, "_parent", None)
+        return parent is not None and parent.closed
 
     def __repr__(self) -> str:  # never raises, even for a client whose constructor failed
         aclient = getattr(self, "_aclient", None)
@@ -111,7 +147,8 @@ class Client:
         return f"Client(base_url={base_url!r}, sandbox={sandbox!r}{closed})"
 
     def close(self) -> None:
-        """Close the connection pool and stop the background thread. Idempotent."""
+        """Close the connection pool and stop the background thread (only this client, for
+        one made by ``with_options``). Idempotent."""
         self._finalizer()
 
     def __enter__(self) -> Client:
@@ -124,6 +161,12 @@ class Client:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _close_alone(aclient: AsyncClient) -> None:
+    """Close a ``with_options`` client: it refuses calls from now on; the pool, the thread
+    and the client it came from stay as they are."""
+    aclient._closed = True  # all its aclose() does: the pool is another client's
 
 
 Client.__module__ = "ivowaba"  # as users import it: ivowaba.Client

@@ -107,6 +107,12 @@ def coordinate(value: object, field: str, bounds: tuple[float, float]) -> None:
         raise ValidationError(field, f"must be between {low:g} and {high:g} (got {value})")
 
 
+def seconds(value: object, field: str) -> None:
+    """``value`` is a positive number of seconds (``math.inf``: no limit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValidationError(field, f"must be a positive number of seconds, got {value!r}")
+
+
 def convert(value: Any, type_: type[T], field: str) -> T:
     """``value`` as ``type_``: a struct passes through, a dict in wire shape is converted.
 

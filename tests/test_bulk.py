@@ -149,3 +149,40 @@ def test_a_result_says_whether_it_may_have_been_sent() -> None:
     assert result(ivowaba.APIConnectionError("refused", never_sent=True)).sent is False
     assert result(ivowaba.APIConnectionError("reset after sending")).sent is None
     assert result(ivowaba.APITimeoutError("timed out")).sent is None
+
+
+async def test_plain_values_inside_a_struct_are_checked_as_the_structs_they_describe(
+    aclient: ivowaba.AsyncClient, emu: Emulator
+) -> None:
+    """``components=[{...}]`` (dicts where structs belong, as people write it) is sent as
+    written; values that describe no component are a ValidationError naming the field, not
+    an AttributeError from deep inside the checks, and never a request."""
+
+    def template(components: list[object]) -> ivowaba.TemplateMessage:
+        return ivowaba.TemplateMessage(
+            wa_id="628123456789",
+            template_id="60243665e4058d3b4a377bce",
+            components=components,  # type: ignore[arg-type]
+        )
+
+    body = {"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}
+    messages = [
+        template([body]),
+        template([{"type": "body", "parameters": 5}]),
+        template([3]),
+        template([{"type": "body", "parameters": [{"type": "text", "text": ""}]}]),
+    ]
+    results = sorted(
+        [r async for r in aclient.messages.send_many(messages)], key=lambda r: r.index
+    )
+    assert results[0].ok
+    assert emu.outbox[0].body["components"] == [body]
+    errors = [r.error for r in results[1:]]
+    assert all(isinstance(e, ivowaba.ValidationError) for e in errors), errors
+    fields = [e.field for e in errors if isinstance(e, ivowaba.ValidationError)]
+    assert fields == [
+        "components[0].parameters",
+        "components[0]",
+        "components[0].parameters[0].text",
+    ]
+    assert len(emu.requests) == 1

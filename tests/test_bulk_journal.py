@@ -54,7 +54,7 @@ def _journal(path: Path) -> list[dict[str, Any]]:
     for line in journal.read_text().splitlines():
         with contextlib.suppress(json.JSONDecodeError):  # a line being written right now
             entries.append(json.loads(line))
-    return entries
+    return [entry for entry in entries if "row" in entry]  # not the header
 
 
 def _summary(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:

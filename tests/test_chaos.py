@@ -97,7 +97,7 @@ async def test_one_fault_on_a_kept_alive_connection(emu: Emulator, fault: Fault)
         plan = ScriptedPlan(connections=[Fault.NONE, Fault.BLACKHOLE])
     else:
         plan = ScriptedPlan(requests=[Fault.NONE, fault])
-    timeout = ivowaba.Timeout(total=0.5, connect=0.5)
+    timeout = ivowaba.Timeout(total=0.2, connect=0.2)
     async with (
         ChaosProxy(emu.host, emu.port, plan) as proxy,
         ivowaba.AsyncClient(api_key=API_KEY, base_url=proxy.url, timeout=timeout) as client,

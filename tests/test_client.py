@@ -100,8 +100,8 @@ async def test_a_download_may_outlast_the_total_timeout(tmp_path: Path) -> None:
     async def media(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         await response.prepare(request)
-        pause = float(request.query.get("pause", "0.15"))
-        for _ in range(5):  # 5 chunks, 0.75 s in all: longer than the 0.4 s total
+        pause = float(request.query.get("pause", "0.08"))
+        for _ in range(5):  # 5 chunks, 0.4 s in all: longer than the 0.25 s total
             await response.write(b"x" * 1024)
             await asyncio.sleep(pause)
         await response.write_eof()
@@ -116,14 +116,14 @@ async def test_a_download_may_outlast_the_total_timeout(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
     try:
         async with ivowaba.AsyncClient(
-            api_key=API_KEY, base_url=url, timeout=0.4, max_retries=0
+            api_key=API_KEY, base_url=url, timeout=0.25, max_retries=0
         ) as client:
             path = await client.media.download_to("clip", tmp_path / "clip.mp4")
             assert path.stat().st_size == 5 * 1024
             stalled = ivowaba.AsyncClient(
                 api_key=API_KEY,
                 base_url=url,
-                timeout=ivowaba.Timeout(total=0.4, read=0.1),
+                timeout=ivowaba.Timeout(total=0.25, read=0.04),
                 max_retries=0,
             )
             async with stalled:

@@ -75,12 +75,19 @@ def test_a_failed_row_says_whether_it_may_have_been_sent(error: Exception, sent:
         "id": None,
         "error": f"{type(error).__name__}: {error}",
         "sent": sent,
+        "skipped": None,
     }
 
 
 def test_an_accepted_row_has_its_id() -> None:
     row = contrib.row_result(BulkResult(index=0, message={}, id="wamid.1"), start=5)
-    assert row == {"index": 5, "id": "wamid.1", "error": None, "sent": True}
+    assert row == {"index": 5, "id": "wamid.1", "error": None, "sent": True, "skipped": None}
+
+
+@pytest.mark.parametrize("reason", ["opted_out", "window_closed"])
+def test_a_skipped_row_says_it_was_not_sent_and_why(reason: str) -> None:
+    row = contrib.row_result(BulkResult(index=1, message={}, skipped=reason), start=10)
+    assert row == {"index": 11, "id": None, "error": None, "sent": False, "skipped": reason}
 
 
 def test_each_process_builds_its_own_client(monkeypatch: pytest.MonkeyPatch) -> None:

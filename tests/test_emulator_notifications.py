@@ -3,9 +3,11 @@ real webhook receiver with basic auth, retried, held and pulled as the reference
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import socket
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from ivowaba.testing import Emulator
+from ivowaba.testing import Emulator, _notifications
 
 USER, PASSWORD = "hook-user", "hook-pass"
 EXPECTED_AUTH = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -431,3 +433,37 @@ async def test_wait_delivered_times_out_while_deliveries_go_on() -> None:
         emu.inbound_text("6281111111111", "hi")
         with pytest.raises(TimeoutError):
             await emu.wait_delivered(timeout=0.05)
+
+
+async def test_a_wait_for_a_connection_is_not_part_of_a_posts_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More notifications going out than the emulator has connections: each waits its turn,
+    then gets the whole ``delivery_timeout`` for the webhook to answer; none is held."""
+    monkeypatch.setattr(_notifications, "CONNECTIONS", 1)
+    answered: list[float] = []
+
+    async def slow(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(0.1)  # the webhook's time to answer, well within the timeout
+        answered.append(time.monotonic())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", slow)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        async with Emulator(
+            webhook_url=url, delivery_attempts=1, delivery_delay=0, delivery_timeout=0.18
+        ) as emu:
+            for customer in ("6281111111111", "6281111111112", "6281111111113"):
+                emu.inbound_text(customer, "hi")
+            await emu.wait_delivered()
+    finally:
+        await runner.cleanup()
+    assert [attempt.status for attempt in emu.delivery_attempts] == [200] * 3
+    assert emu.pending == []
+    assert answered[-1] - answered[0] >= 0.15  # one after the other: the last waited 0.2 s

@@ -118,7 +118,7 @@ async def test_connection_refused() -> None:
 async def test_timeout(emu: Emulator) -> None:
     emu.fail_next("*", status=200, body={"data": []}, delay=1.0)
     async with ivowaba.AsyncClient(
-        api_key=API_KEY, base_url=emu.base_url, max_retries=0, timeout=0.3
+        api_key=API_KEY, base_url=emu.base_url, max_retries=0, timeout=0.1
     ) as client:
         with pytest.raises(ivowaba.APITimeoutError):
             await client.countries.list()

@@ -295,7 +295,7 @@ async def test_the_key_is_in_no_exception_chain_and_no_traceback_locals(
     monkeypatch.setenv("IVOWABA_API_KEY", API_KEY)  # no frame of this test holds it
     options: dict[str, Any] = {
         "base_url": failing_server,
-        "timeout": ivowaba.Timeout(total=0.5, connect=0.5),
+        "timeout": ivowaba.Timeout(total=0.2, connect=0.2),
         "max_retries": 0,
     }
     if kind == "own session":

@@ -42,7 +42,7 @@ async def test_a_day_of_operations(against: Both, ivowaba_emulator: Emulator) ->
             label="Shipping update",
             category_id="UTILITY",
             language_id="id",
-            body={"text": "Parcel {{1}} shipped", "examples": ["#1"]},
+            body={"text": "Parcel {{1}} has shipped today", "examples": ["#1"]},
         )
     )
     assert created.label == "Shipping update"

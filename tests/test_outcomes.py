@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import math
 import os
 import sqlite3
 import subprocess
@@ -502,6 +503,57 @@ async def test_set_opted_out_by_hand_as_of_now(store: OutcomeStore, clock: Clock
     assert await store.last_inbound("628000000000") is None  # set by hand: no message
 
 
+async def test_a_marketing_opt_out_failure_opts_the_recipient_out(store: OutcomeStore) -> None:
+    """131050 (the user stopped marketing messages): the recipient is opted out as of the
+    failure's time; other failures, and a 131050 naming no recipient, opt nobody out."""
+    others = {"628111111111": 131026, "628222222222": 131049, "628333333333": 470}
+    await store.record_statuses(
+        [
+            status("sent", T0, message_id="m1", recipient="+62 812-3456-789"),
+            status("failed", T0 + 5, message_id="m1", code=131050, recipient="+62 812-3456-789"),
+            status("failed", T0, message_id="m2", code=131050, recipient=None),
+            *(
+                status("failed", T0, message_id=number, code=code, recipient=number)
+                for number, code in others.items()
+            ),
+        ]
+    )
+    assert await store.opted_out(CUSTOMER)
+    assert (await store.outcome("m1")) == MessageOutcome(
+        message_id="m1",
+        status="failed",
+        recipient_id="+62 812-3456-789",
+        error_code=131050,
+        sent_at=utc(T0),
+        failed_at=utc(T0 + 5),
+    )
+    assert await store.last_inbound(CUSTOMER) is None  # a failure opens no window
+    for number in others:
+        assert not await store.opted_out(number), number
+    await store.record_inbound(text("START", T0 + 4))  # written before the failure
+    assert await store.opted_out(CUSTOMER)
+
+
+@pytest.mark.parametrize("failure_first", [True, False], ids=["failure first", "word first"])
+async def test_a_marketing_opt_out_and_later_words_agree_in_any_order(
+    store: OutcomeStore, failure_first: bool
+) -> None:
+    """The latest change by time wins, whichever arrives first: an opt-in word written after
+    the 131050 failure opts back in, one written before it does not; at the same second
+    opting out wins."""
+    cases = {"628111111111": T0 + 20, "628222222222": T0 - 20, "628333333333": T0}
+    for number, word_at in cases.items():
+        failure = status("failed", T0, message_id=f"m-{number}", code=131050, recipient=number)
+        word = text("MULAI", word_at, sender=number)
+        if failure_first:
+            await store.record_status(failure)
+            await store.record_inbound(word)
+        else:
+            await store.record_inbound(word)
+            await store.record_status(failure)
+    assert [await store.opted_out(number) for number in cases] == [False, True, True]
+
+
 async def test_the_words_are_configurable(make_store: OpenStore) -> None:
     store = make_store(opt_out_words=["Hentikan", "NO MORE"], opt_in_words={"lanjut"})
     await store.record_inbound(text("STOP", T0))
@@ -527,6 +579,71 @@ def test_words_that_cannot_work_are_refused(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         open_store(url, **options)
+
+
+# -- pruning ---------------------------------------------------------------------------------
+
+
+async def test_prune_forgets_messages_whose_last_step_is_old(
+    store: OutcomeStore, clock: Clock
+) -> None:
+    month, long_ago = 30 * DAY, T0 - 40 * DAY
+    await store.record_statuses(
+        [
+            status("sent", long_ago, message_id="old"),
+            status("delivered", long_ago + 5, message_id="old"),
+            status("sent", long_ago, message_id="read-lately"),
+            status("read", T0 - DAY, message_id="read-lately"),  # its last step is recent
+            status("sent", T0, message_id="new"),
+        ]
+    )
+    await store.record_inbound(text("STOP", long_ago))
+    assert await store.prune(timedelta(days=30)) == 1
+    found = await store.outcomes(["old", "read-lately", "new"])
+    assert list(found) == ["read-lately", "new"]
+    assert await store.opted_out(CUSTOMER)  # customers are kept: an opt-out is never forgotten
+    assert await store.last_inbound(CUSTOMER) == utc(long_ago)
+    assert await store.prune(month) == 0  # seconds work too; nothing older is left
+    clock.now = T0 + 31 * DAY  # a month later, by the store's clock
+    assert await store.prune(month) == 2
+    assert await store.outcomes(["read-lately", "new"]) == {}
+    await store.record_status(status("read", long_ago + 9, message_id="old"))
+    outcome = await store.outcome("old")  # a late status of a forgotten message starts afresh
+    assert outcome is not None
+    assert (outcome.status, outcome.sent_at, outcome.read_at) == ("read", None, utc(long_ago + 9))
+
+
+async def test_prune_keeps_a_step_exactly_at_the_cutoff(store: OutcomeStore) -> None:
+    await store.record_status(status("failed", T0 - 100, message_id="f", code=470))
+    assert await store.prune(100) == 0
+    assert await store.outcome("f") is not None
+    assert await store.prune(99.5) == 1
+    assert await store.outcome("f") is None
+
+
+async def test_prune_walks_a_store_larger_than_one_batch(
+    store: OutcomeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ivowaba.outcomes import _redis, _sqlite
+
+    monkeypatch.setattr(_sqlite, "_PRUNE_CHUNK", 3)
+    monkeypatch.setattr(_redis, "_PRUNE_BATCH", 3)
+    ids = [f"m{i:02d}" for i in range(20)]
+    await store.record_statuses(
+        status("sent", T0 - 2 * DAY if i % 3 else T0, message_id=m) for i, m in enumerate(ids)
+    )
+    assert await store.prune(timedelta(days=1)) == 13
+    assert list(await store.outcomes(ids)) == ids[::3]
+
+
+@pytest.mark.parametrize("older_than", [0, -1, timedelta(0), math.nan, math.inf, True, "30"])
+async def test_prune_refuses_an_age_that_is_not_positive(
+    store: OutcomeStore, older_than: Any
+) -> None:
+    await store.record_status(status("sent", 0))
+    with pytest.raises(ConfigError, match="older_than must be a positive"):
+        await store.prune(older_than)
+    assert await store.outcome("m") is not None
 
 
 # -- the store's life --------------------------------------------------------------------------

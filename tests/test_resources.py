@@ -289,6 +289,21 @@ async def test_download_into_a_directory(both: Both, emu: Emulator, tmp_path: Pa
     assert listing(tmp_path) == ["logo.png"]
 
 
+async def test_a_path_ending_in_a_slash_is_a_directory_made_if_missing(
+    both: Both, emu: Emulator, tmp_path: Path
+) -> None:
+    emu.fail_next(
+        "*",
+        status=200,
+        body=PNG,
+        headers={"Content-Disposition": 'attachment; filename="logo.png"'},
+    )
+    result = await both(lambda c: c.media.download_to("m1", f"{tmp_path}/downloads/new/"))
+    assert result == tmp_path / "downloads" / "new" / "logo.png"
+    assert result.read_bytes() == PNG
+    assert listing(tmp_path) == ["downloads"]  # not a file named "downloads"
+
+
 async def test_download_into_a_directory_strips_path_parts(
     both: Both, emu: Emulator, tmp_path: Path
 ) -> None:

@@ -32,7 +32,7 @@ def waits() -> Iterator[list[float]]:
 @pytest.fixture
 async def retrying(emu: Emulator) -> AsyncIterator[ivowaba.AsyncClient]:
     async with ivowaba.AsyncClient(
-        api_key=API_KEY, base_url=emu.base_url, max_retries=2, timeout=ivowaba.Timeout(total=0.5)
+        api_key=API_KEY, base_url=emu.base_url, max_retries=2, timeout=ivowaba.Timeout(total=0.2)
     ) as client:
         yield client
 
@@ -210,10 +210,10 @@ async def test_rate_limit_caps_starts_per_second(emu: Emulator) -> None:
         limiter.acquire = acquire  # type: ignore[method-assign]
         began = time.monotonic()
         await asyncio.gather(
-            *(client.messages.send_text("628123456789", f"hi {i}") for i in range(7))
+            *(client.messages.send_text("628123456789", f"hi {i}") for i in range(4))
         )
-    assert len(emu.requests) == 7
-    # 7 requests at 3 per second: the 7th cannot start before two full windows have passed.
-    assert starts[-1] - began >= 2.0
+    assert len(emu.requests) == 4
+    # 4 requests at 3 per second: the 4th cannot start before a full window has passed.
+    assert starts[-1] - began >= 1.0
     for i in range(len(starts) - 3):
         assert starts[i + 3] - starts[i] >= 0.99  # allowing for the scheduling of this probe

@@ -23,7 +23,7 @@ async def test_the_api_key_never_appears(emu: Emulator, caplog: pytest.LogCaptur
     caplog.set_level(logging.DEBUG, logger="ivowaba")
     seen: list[str] = []
     async with ivowaba.AsyncClient(
-        api_key=API_KEY, base_url=emu.base_url, max_retries=1, timeout=0.3
+        api_key=API_KEY, base_url=emu.base_url, max_retries=1, timeout=0.15
     ) as client:
         seen += [repr(client), str(client)]
         await client.messages.send_text("628123456789", "hi")

@@ -321,6 +321,11 @@ CALLS: dict[tuple[str, str, bool], Call] = {
 }
 
 EXAMPLES = wire_examples()
+#: The requests an operation makes before its own.
+LOOKUPS = {
+    name: ["templates.categories", "templates.languages"]
+    for name in ("templates.create", "templates.update")
+}
 
 
 @pytest.fixture(autouse=True)
@@ -353,8 +358,10 @@ async def test_request_matches_the_reference(
     else:
         await both(call)
 
-    assert len(emu.requests) == 1
-    sent = emu.requests[0]
+    # Creating or updating a template checks its category and language against the gateway's
+    # lists first (asked for once per client); the example's request is the last.
+    *lookups, sent = emu.requests
+    assert [r.operation for r in lookups] == LOOKUPS.get(example["operation"], [])
     assert sent.operation == example["operation"]  # routed by the operations table
     assert sent.method == example["method"]
     assert sent.path == example["url"]

@@ -1,21 +1,42 @@
 """``ivowaba bulk``: one message per row of a CSV or JSONL file, crash-safe and resumable.
 
-Every row's fate is appended to a journal (JSON lines, flushed as it happens):
-
-- ``{"row": 7, "wa_id": "62...", "state": "sending"}`` once the rate limiter let the row's
-  request go, right before it leaves (a row still waiting for the limiter has no entry);
-- ``{"row": 7, "wa_id": "62...", "id": "wamid..."}`` once accepted;
-- ``{"row": 7, "wa_id": "62...", "error": "...", "sent": false}`` when it surely was not
-  sent (bad input, a 4xx answer, a connection that was never made), or ``"sent": null`` when
-  it may have been (any 5xx answer, a timeout or a connection dropped after the request left,
-  an accepted answer that could not be read). ``sent`` is ``BulkResult.sent``, that is
-  :func:`ivowaba._errors.sent_state`.
+Every row's fate is appended to a journal (JSON lines, flushed as it happens; the format is
+:mod:`ivowaba.outcomes._journal`'s): a header naming the file and its SHA-256, then per row
+a ``"sending"`` line once the rate limiter let its request go, then its outcome: a message id,
+an error with ``"sent": false`` (surely not sent) or ``"sent": null`` (it may have been:
+any 5xx, a timeout or a connection dropped after the request left; the rule is
+:func:`ivowaba._errors.sent_state`), or ``"skipped"``.
 
 ``--resume`` skips every row that has an id, sends again the rows that surely were not sent,
 and reports as *unknown* the rows that may have been sent: ``"sent": null``, or a
 ``"sending"`` entry with no outcome after it (in flight when the run was killed). They are
-never sent again silently (``--resend-unknown`` does it, on purpose). A run ends with exit
-code 1 when any row failed or is unknown, and its summary lists the unknown rows.
+never sent again silently (``--resend-unknown`` does it, on purpose). A journal written for
+another file is refused. A run ends with exit code 1 when any row failed or is unknown, and
+its summary lists the unknown rows.
+
+Before any send, the file is read through (a line that is not JSON or CSV is named,
+``rows.jsonl:2``) and every column the options name (``--text`` placeholders, ``--header``,
+``--body``, ``--button-url``) is looked for in its header (exit 2). A run stops after
+:data:`STOP_AFTER_HOPELESS` sends in a row failed so that every other would (the key refused,
+the gateway not reached): the rows not tried are journaled ``"sent": false``, so that
+``--resume`` sends them, and the reason is one line on stderr (exit 1).
+
+With ``--outcomes URL`` (an outcome store, :func:`ivowaba.outcomes.open_store`):
+
+- a row whose number opted out is skipped (journaled ``"skipped": "opted_out"``), never a
+  request;
+- with ``--text``, a row whose customer has not written in the last 24 hours is skipped as
+  ``"window_closed"``, or, with ``--fallback-template ID``, sent as that template instead
+  (filled from the ``--header``/``--body``/``--button-url`` columns; journaled with
+  ``"fallback": ID``). A ``--template`` run is never window-checked;
+- ``--resume`` checks the rows skipped before again (who opted back in, or wrote since, is
+  sent now); without ``--outcomes`` they stay skipped;
+- ``--retry-failed`` (with ``--resume``) also sends again accepted rows whose message failed
+  with a code a resend can fix, by the table of :mod:`ivowaba.types.error_codes`: a passing
+  fault or a rate limit (480, 131000, 130429, ...: ``RETRYABLE_ERROR_CODES``) once
+  ``--retry-pause`` seconds passed since the failure, and outside the 24-hour window (470,
+  131047) only as the ``--fallback-template``. No other code is retried. Rows pending,
+  delivered, read or unknown are never sent again. See :mod:`ivowaba.cli._retry_failed`.
 """
 
 from __future__ import annotations
@@ -23,26 +44,57 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
+import string
 import time
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Final
 
 from ivowaba._bulk import send_concurrently
 from ivowaba._client import AsyncClient, request_leaving
-from ivowaba._errors import ValidationError
+from ivowaba._errors import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    IvowabaError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from ivowaba._outbound import template_components, url_button
 from ivowaba._template_check import check_parameters
-from ivowaba.types.messages import (
-    TemplateMessage,
-    TextMessage,
+from ivowaba.cli._progress import Progress
+from ivowaba.cli._retry_failed import (
+    DEFAULT_RETRY_PAUSE,
+    RetryPlan,
+    plan_retries,
+    why_left,
 )
+from ivowaba.outcomes._journal import (
+    ACCEPTED,
+    OPTED_OUT,
+    SKIP_REASONS,
+    UNKNOWN,
+    WINDOW_CLOSED,
+    Journal,
+    JournalHeader,
+    JournalWriter,
+    file_sha256,
+    read_journal,
+)
+from ivowaba.outcomes._store import OutcomeStore
+from ivowaba.types.messages import TemplateMessage, TextMessage
 from ivowaba.types.resources import SentMessage
+
+__all__ = ["Progress", "add_arguments", "run_bulk"]
 
 TO_COLUMNS = ("wa_id", "to", "phone", "number", "msisdn")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: A run stops after this many sends in a row failed so that every other row would fail
+#: too: the key refused (401, 403), or the gateway not reached (no connection made). The rows
+#: not tried are journaled as not sent (``--resume`` sends them).
+STOP_AFTER_HOPELESS: Final = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,88 +123,125 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --resume: also send rows whose outcome is unknown",
     )
-    parser.add_argument("--concurrency", type=int, default=32)
+    outcomes = parser.add_argument_group("outcomes")
+    outcomes.add_argument(
+        "--outcomes",
+        metavar="URL",
+        help="an outcome store (sqlite:///file.db, redis://host:port/db): skip numbers that "
+        "opted out and, with --text, numbers whose 24-hour window is closed",
+    )
+    outcomes.add_argument(
+        "--fallback-template",
+        metavar="TEMPLATE_ID",
+        help="with --text: send this template (its --header/--body/--button-url columns) to "
+        "rows whose window is closed, and with --retry-failed to rows that failed with 470 "
+        "or 131047",
+    )
+    outcomes.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="with --resume: also send again rows whose message failed with a code a resend "
+        "can fix (480, 131000, 130429, ...; 470 and 131047 as --fallback-template)",
+    )
+    outcomes.add_argument(
+        "--retry-pause",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_RETRY_PAUSE,
+        help="with --retry-failed: leave rows that failed less than this long ago "
+        f"(default {DEFAULT_RETRY_PAUSE:.0f})",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="sends in flight at most (default 32)"
+    )
     parser.add_argument("--rate-limit", type=int, help="at most this many sends per second")
-    parser.add_argument("--progress", choices=["auto", "bar", "lines", "none"], default="auto")
+    parser.add_argument(
+        "--progress",
+        choices=["auto", "bar", "lines", "none"],
+        default="auto",
+        help="on stderr: a live bar, a line every few seconds, or none (auto: a bar on a "
+        "terminal, else lines)",
+    )
 
 
 # -- reading the rows ------------------------------------------------------------------------
 
 
 def read_rows(path: Path) -> Iterator[dict[str, str]]:
-    """The file's rows as dicts, read lazily."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            for number, line in enumerate(handle, 1):
-                if line.strip():
-                    row = json.loads(line)
-                    if not isinstance(row, dict):
-                        raise ValidationError(
-                            f"{path.name}:{number}", "each line must be an object"
-                        )
-                    yield {str(k): "" if v is None else str(v) for k, v in row.items()}
-        else:
-            yield from csv.DictReader(handle)
-
-
-def count_rows(path: Path) -> int:
-    return sum(1 for _ in read_rows(path))
-
-
-# -- the journal -----------------------------------------------------------------------------
-
-
-@dataclass
-class Journal:
-    """What earlier runs recorded, by row."""
-
-    sent: dict[int, str] = field(default_factory=dict)
-    failed: set[int] = field(default_factory=set)
-    unknown: set[int] = field(default_factory=set)
-
-    @classmethod
-    def read(cls, path: Path) -> Journal:
-        journal = cls()
-        if not path.exists():
-            return journal
-        in_flight: set[int] = set()
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
+    """The file's rows as dicts, read lazily. A line that is not JSON (an object) or not CSV
+    is ``ValidationError`` naming the file and its line (``rows.jsonl:2``); a file that is
+    not UTF-8 text names the file."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            if path.suffix.lower() in (".jsonl", ".ndjson"):
+                for number, line in enumerate(handle, 1):
+                    if line.strip():
+                        try:
+                            row = json.loads(line)
+                        except ValueError:
+                            raise ValidationError(f"{path.name}:{number}", "not JSON") from None
+                        if not isinstance(row, dict):
+                            raise ValidationError(
+                                f"{path.name}:{number}", "each line must be an object"
+                            )
+                        yield {str(k): "" if v is None else str(v) for k, v in row.items()}
+            else:
+                reader = csv.DictReader(handle)
                 try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:  # the last line of a killed run may be cut short
-                    continue
-                row = entry.get("row")
-                if not isinstance(row, int):
-                    continue
-                if entry.get("state") == "sending":
-                    if row in in_flight:  # an earlier run's send of it never got an outcome
-                        journal.unknown.add(row)
-                    in_flight.add(row)
-                    continue
-                in_flight.discard(row)
-                if entry.get("id"):
-                    journal.sent[row] = entry["id"]
-                    journal.failed.discard(row)
-                    journal.unknown.discard(row)
-                elif entry.get("sent") is False:
-                    journal.failed.add(row)
-                else:
-                    journal.unknown.add(row)
-        journal.unknown |= in_flight - journal.sent.keys()
-        return journal
+                    yield from reader
+                except csv.Error as error:
+                    where = f"{path.name}:{reader.reader.line_num}"  # the line it failed on
+                    raise ValidationError(where, f"not CSV ({error})") from None
+    except UnicodeDecodeError:
+        raise ValidationError(path.name, "not UTF-8 text") from None
 
 
-class JournalWriter:
-    def __init__(self, path: Path) -> None:
-        self._file: IO[str] = path.open("a", encoding="utf-8")
+def scan_rows(path: Path) -> tuple[int, list[str]]:
+    """The number of rows, and the columns: a CSV file's header, or every key some line of a
+    JSONL file has (in order of appearance). Reads every row: a bad one fails here."""
+    total, columns = 0, {}
+    for row in read_rows(path):
+        total += 1
+        columns.update(dict.fromkeys(row))
+    if path.suffix.lower() not in (".jsonl", ".ndjson"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            columns = dict.fromkeys(next(csv.reader(handle), []))
+    return total, list(columns)
 
-    def write(self, entry: Mapping[str, Any]) -> None:
-        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self._file.flush()  # survives a SIGKILL: it is in the kernel's hands now
 
-    def close(self) -> None:
-        self._file.close()
+def text_placeholders(text: str) -> list[str]:
+    """The columns ``--text`` names (``{name}``, ``{name!r}``, ``{name:>10}``), in order;
+    ``ValidationError`` (``--text``) when it is not such a text (a stray brace, ``{}``)."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as error:
+        raise ValidationError("--text", f"{error} (write {{{{ and }}}} for a brace)") from None
+    names = []
+    for _, name, _, _ in parts:
+        if name is None:
+            continue
+        column = name.split(".", 1)[0].split("[", 1)[0]
+        if not column or column.isdigit():
+            raise ValidationError(
+                "--text", f"{{{name}}} names no column: write {{column}} (and {{{{ for a brace)"
+            )
+        names.append(column)
+    return names
+
+
+def check_columns(args: argparse.Namespace, path: Path, columns: Sequence[str]) -> None:
+    """Every column the options name is in the file: ``ValidationError`` naming the option,
+    the column and the file's columns otherwise, before any send."""
+    named = [("--text", column) for column in text_placeholders(args.text or "")]
+    named += [("--header", args.header)] if args.header else []
+    named += [("--body", column) for column in args.body]
+    named += [("--button-url", args.button_url)] if args.button_url else []
+    for option, column in named:
+        if column not in columns:
+            there = ", ".join(columns) or "none"
+            raise ValidationError(
+                option, f"no column {column!r} in {path.name} (its columns: {there})"
+            )
 
 
 # -- building messages -----------------------------------------------------------------------
@@ -160,9 +249,27 @@ class JournalWriter:
 
 @dataclass
 class RowMessage:
+    """One row to send: its message, its columns (for a fallback template), and what the
+    journal said of it before (a skip reason, to journal a skip again only if it changed)."""
+
     row: int
     wa_id: str
     message: TextMessage | TemplateMessage
+    columns: Mapping[str, str] = field(default_factory=dict)
+    fallback: str | None = None
+    before: str | None = None
+
+
+class Skipped(Exception):
+    """A row skipped by decision (opted out, window closed): never a request."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StoreFailed(Exception):
+    """The outcome store could not say whether a row may be sent: it was not sent."""
 
 
 def _column(row: Mapping[str, str], name: str, number: int) -> str:
@@ -171,24 +278,40 @@ def _column(row: Mapping[str, str], name: str, number: int) -> str:
     return row[name]
 
 
-def build_message(
-    args: argparse.Namespace, row: Mapping[str, str], number: int, to: str
-) -> RowMessage:
-    wa_id = _column(row, to, number)
-    if args.text is not None:
-        try:
-            text = args.text.format_map(row)
-        except KeyError as missing:
-            raise ValidationError(f"row {number}", f"no column {missing} for --text") from None
-        return RowMessage(number, wa_id, TextMessage(wa_id=wa_id, text=text))
+def template_message(
+    args: argparse.Namespace, row: Mapping[str, str], number: int, wa_id: str, template_id: str
+) -> TemplateMessage:
+    """``template_id`` filled from the row's ``--header``/``--body``/``--button-url``."""
     parts = template_components(
         header=_column(row, args.header, number) if args.header else None,
         body=[_column(row, column, number) for column in args.body],
         buttons=[url_button(_column(row, args.button_url, number))] if args.button_url else [],
     )
-    return RowMessage(
-        number, wa_id, TemplateMessage(wa_id=wa_id, template_id=args.template, components=parts)
-    )
+    return TemplateMessage(wa_id=wa_id, template_id=template_id, components=parts)
+
+
+def build_message(
+    args: argparse.Namespace,
+    row: Mapping[str, str],
+    number: int,
+    to: str,
+    *,
+    as_template: str | None = None,
+) -> RowMessage:
+    """Row ``number``'s message: the run's text or template, or the template ``as_template``
+    (a fallback) instead."""
+    wa_id = _column(row, to, number)
+    if as_template is not None:
+        message = template_message(args, row, number, wa_id, as_template)
+        return RowMessage(number, wa_id, message, row, fallback=as_template)
+    if args.text is not None:
+        try:
+            text = args.text.format_map(row)
+        except KeyError as missing:
+            raise ValidationError(f"row {number}", f"no column {missing} for --text") from None
+        return RowMessage(number, wa_id, TextMessage(wa_id=wa_id, text=text), row)
+    message = template_message(args, row, number, wa_id, args.template)
+    return RowMessage(number, wa_id, message, row)
 
 
 def _to_column(args: argparse.Namespace, path: Path) -> str:
@@ -205,53 +328,7 @@ def _to_column(args: argparse.Namespace, path: Path) -> str:
     raise ValidationError("--to-column", f"none of {', '.join(TO_COLUMNS)} in {path}; name it")
 
 
-# -- progress --------------------------------------------------------------------------------
-
-
-class Progress:
-    """A live line on a terminal, a plain line every few seconds elsewhere."""
-
-    def __init__(self, total: int, mode: str, out: IO[str] | None = None) -> None:
-        out = out if out is not None else sys.stderr  # the stream of now, not of import time
-        if mode == "auto":
-            mode = "bar" if out.isatty() else "lines"
-        self.mode, self.total, self.out = mode, total, out
-        self.sent = self.failed = 0
-        self.started = self._last = time.monotonic()
-
-    def update(self, ok: bool) -> None:
-        if ok:
-            self.sent += 1
-        else:
-            self.failed += 1
-        now = time.monotonic()
-        interval = 0.1 if self.mode == "bar" else 5.0
-        if self.mode != "none" and now - self._last >= interval:
-            self._last = now
-            self._show(now)
-
-    def _show(self, now: float, end: str = "") -> None:
-        done = self.sent + self.failed
-        rate = done / max(now - self.started, 1e-9)
-        left = max(self.total - done, 0)
-        eta = time.strftime("%H:%M:%S", time.gmtime(left / rate)) if rate > 0 else "--:--:--"
-        line = (
-            f"sent {self.sent}  failed {self.failed}  {done}/{self.total}  {rate:,.0f}/s  ETA {eta}"
-        )
-        if self.mode == "bar":
-            width = 24
-            filled = int(width * done / self.total) if self.total else width
-            self.out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}{end}")
-        else:
-            self.out.write(line + "\n")
-        self.out.flush()
-
-    def finish(self) -> None:
-        if self.mode != "none":
-            self._show(time.monotonic(), end="\n" if self.mode == "bar" else "")
-
-
-# -- the run ---------------------------------------------------------------------------------
+# -- the plan --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -260,39 +337,147 @@ class Plan:
 
     path: Path
     journal_path: Path
+    header: JournalHeader
     earlier: Journal
-    skip: set[int]
     to: str
     total: int
+    retry: RetryPlan | None = None
+
+    def todo(self, number: int, args: argparse.Namespace, checked: bool) -> tuple[bool, str | None]:
+        """Whether row ``number`` is sent in this run, and the template to send it as (a
+        window-closed retry). ``checked``: the run has an outcome store to check skipped rows."""
+        before = self.earlier.rows.get(number)
+        if before is None:
+            return True, None
+        if before.state == ACCEPTED:
+            if self.retry is not None and number in self.retry.resend:
+                return True, self.retry.resend[number]
+            return False, None
+        if before.state == UNKNOWN:
+            return bool(args.resend_unknown), None
+        if before.state in SKIP_REASONS:
+            return checked, None
+        return True, None
+
+    @property
+    def already_sent(self) -> int:
+        resent = len(self.retry.resend) if self.retry is not None else 0
+        return len(self.earlier.in_state(ACCEPTED)) - resent
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    columns = args.header or args.body or args.button_url
+    if columns and args.template is None and args.fallback_template is None:
+        raise ValidationError(
+            "--header/--body/--button-url", "only with --template or --fallback-template"
+        )
+    if args.fallback_template is not None:
+        if args.text is None:
+            raise ValidationError("--fallback-template", "only with --text")
+        if args.outcomes is None:
+            raise ValidationError("--fallback-template", "needs --outcomes URL")
+    if args.retry_failed and not (args.resume and args.outcomes):
+        raise ValidationError("--retry-failed", "needs --resume and --outcomes URL")
+    if not args.retry_pause >= 0:
+        raise ValidationError("--retry-pause", f"must be 0 or more seconds, got {args.retry_pause}")
 
 
 def plan_run(args: argparse.Namespace) -> Plan:
+    """Check the options, the file and the journal; raise before any request."""
     path: Path = args.file
+    if path.is_dir():
+        raise ValidationError("file", f"{path} is a folder: name a .csv or .jsonl file in it")
     if not path.is_file():
         raise ValidationError("file", f"no such file: {path}")
-    if args.template is None and (args.header or args.body or args.button_url):
-        raise ValidationError("--header/--body/--button-url", "only with --template")
+    _check_options(args)
     journal_path: Path = args.journal or path.with_name(path.name + ".journal.jsonl")
-    if journal_path.exists() and journal_path.stat().st_size and not args.resume:
+    exists = journal_path.exists() and journal_path.stat().st_size > 0
+    if exists and not args.resume:
         raise ValidationError(
             "--journal", f"{journal_path} exists: pass --resume to continue that run"
         )
-    earlier = Journal.read(journal_path) if args.resume else Journal()
-    skip = set(earlier.sent) | (set() if args.resend_unknown else earlier.unknown)
-    return Plan(path, journal_path, earlier, skip, _to_column(args, path), count_rows(path))
+    to = _to_column(args, path)
+    total, columns = scan_rows(path)
+    check_columns(args, path, columns)
+    header = JournalHeader(path.name, file_sha256(path), total)
+    earlier = Journal(journal_path)
+    if exists:
+        earlier = read_journal(journal_path)
+        earlier.check_file(path, header.sha256)
+    return Plan(path, journal_path, header, earlier, to, total)
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What this run did."""
+
+    sent: int = 0
+    failed: int = 0  # surely not sent
+    unknown: set[int] = field(default_factory=set)  # may have been sent
+    skipped: Counter[str] = field(default_factory=Counter)
+    fallback: int = 0
+    hopeless: int = 0  # sends in a row that failed as every other would
+    stopped: BaseException | None = None  # the failure the run stopped on
+    not_tried: int = 0  # rows left when it stopped (journaled as not sent)
+
+
+class NotTried(Exception):
+    """The run stopped before this row's turn: it was not sent."""
+
+
+def is_hopeless(error: BaseException) -> bool:
+    """A failure every other row would meet too: the key refused (401, 403), or the gateway
+    not reached (no connection made)."""
+    if isinstance(error, (AuthenticationError, PermissionDeniedError)):
+        return True
+    return isinstance(error, APIConnectionError) and error.never_sent
+
+
+class RunStopped(IvowabaError):
+    """A bulk run stopped after :data:`STOP_AFTER_HOPELESS` sends in a row failed as every
+    other would; ``status_code``: the HTTP status of the last, if it had one."""
+
+    def __init__(self, cause: BaseException, not_tried: int) -> None:
+        self.status_code = cause.status_code if isinstance(cause, APIStatusError) else None
+        if isinstance(cause, APIStatusError):
+            why = f"the key was refused ({cause}): check --api-key or IVOWABA_API_KEY"
+        else:
+            why = f"the gateway was not reached ({cause}): check --base-url or IVOWABA_BASE_URL"
+        super().__init__(
+            f"stopped after {STOP_AFTER_HOPELESS} sends in a row failed: {why}; {not_tried} "
+            "rows not tried, journaled as not sent (--resume sends them)"
+        )
+
+
+async def _check_templates(client: AsyncClient, args: argparse.Namespace, plan: Plan) -> None:
+    """A template's wrong parameter count fails here, before any send."""
+    first = next(read_rows(plan.path))
+    for template_id in (args.template, args.fallback_template):
+        if template_id is not None:
+            template = await client.templates.get(template_id)
+            sample = build_message(args, first, 1, plan.to, as_template=template_id).message
+            assert isinstance(sample, TemplateMessage)
+            check_parameters(template, sample.components)
 
 
 async def run_bulk(args: argparse.Namespace) -> int:
     plan = plan_run(args)
-    path, journal_path, earlier, skip, to, total = (
-        plan.path,
-        plan.journal_path,
-        plan.earlier,
-        plan.skip,
-        plan.to,
-        plan.total,
-    )
+    store: OutcomeStore | None = None
+    if args.outcomes is not None:
+        from ivowaba.outcomes import open_store
 
+        store = open_store(args.outcomes)
+    try:
+        return await _run(args, plan, store)
+    finally:
+        if store is not None:
+            await store.aclose()
+
+
+async def _run(args: argparse.Namespace, plan: Plan, store: OutcomeStore | None) -> int:
     client = AsyncClient(
         api_key=args.api_key,
         base_url=args.base_url,
@@ -300,92 +485,219 @@ async def run_bulk(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
     )
     async with client:
-        if args.template is not None:  # a wrong parameter count fails here, before any send
-            template = await client.templates.get(args.template)
-            sample = build_message(args, next(read_rows(path)), 1, to).message
-            assert isinstance(sample, TemplateMessage)
-            check_parameters(template, sample.components)
+        await _check_templates(client, args, plan)
+        if args.retry_failed:
+            assert store is not None
+            plan.retry = await plan_retries(
+                plan.earlier,
+                store,
+                fallback=args.fallback_template,
+                pause=args.retry_pause,
+                now=time.time(),
+            )
+        todo = {}
+        for number in range(1, plan.total + 1):
+            send_it, as_template = plan.todo(number, args, store is not None)
+            if send_it:
+                todo[number] = as_template
+        tally = await _send_rows(client, args, plan, store, todo)
+    code = _summarize(args, plan, tally, store is not None)
+    if tally.stopped is not None:
+        raise RunStopped(tally.stopped, tally.not_tried)
+    return code
 
-        writer = JournalWriter(journal_path)
-        progress = Progress(total - len(skip), args.progress)
-        failed = 0  # surely not sent
-        unknown_now: set[int] = set()  # may have been sent
 
-        def pending() -> Iterator[RowMessage | tuple[int, Exception]]:
-            for number, row in enumerate(read_rows(path), 1):
-                if number in skip:
-                    continue
-                try:
-                    yield build_message(args, row, number, to)
-                except ValidationError as error:
-                    yield number, error
+async def _send_rows(
+    client: AsyncClient,
+    args: argparse.Namespace,
+    plan: Plan,
+    store: OutcomeStore | None,
+    todo: dict[int, str | None],
+) -> Tally:
+    writer = JournalWriter(plan.journal_path, plan.header)
+    progress = Progress(len(todo), args.progress)
+    tally = Tally()
 
-        async def send(item: RowMessage | tuple[int, Exception]) -> SentMessage:
-            if isinstance(item, tuple):
-                raise item[1]
-            journaled = False
-
-            def leaving() -> None:
-                # Called by the client once the rate limiter let the request go: only now is
-                # the row in flight. Once, though a request surely never sent may be retried.
-                nonlocal journaled
-                if not journaled:
-                    journaled = True
-                    writer.write({"row": item.row, "wa_id": item.wa_id, "state": "sending"})
-
-            # This coroutine runs in its own worker task: the hook is this row's only.
-            token = request_leaving.set(leaving)
+    def pending() -> Iterator[RowMessage | tuple[int, Exception]]:
+        for number, row in enumerate(read_rows(plan.path), 1):
+            if tally.stopped is not None:
+                return
+            if number not in todo:
+                continue
             try:
-                return await client.messages.send(item.message)
-            finally:
-                request_leaving.reset(token)
+                item = build_message(args, row, number, plan.to, as_template=todo[number])
+            except ValidationError as error:
+                yield number, error
+                continue
+            before = plan.earlier.rows.get(number)
+            item.before = before.state if before is not None else None
+            yield item
 
+    async def check(item: RowMessage) -> None:
+        """Skip the row, or turn it into its fallback template, as the store says."""
+        assert store is not None
         try:
-            async for result in send_concurrently(send, pending(), args.concurrency):
-                item = result.message
-                row, wa_id = (
-                    (item.row, item.wa_id) if isinstance(item, RowMessage) else (item[0], None)
-                )
-                if result.error is None:
-                    writer.write({"row": row, "wa_id": wa_id, "id": result.id})
-                else:
-                    if result.sent is None:
-                        unknown_now.add(row)
-                    else:
-                        failed += 1
-                    writer.write(
-                        {
-                            "row": row,
-                            "wa_id": wa_id,
-                            "error": str(result.error),
-                            "sent": result.sent,
-                        }
-                    )
-                progress.update(result.error is None)
-        finally:
-            progress.finish()
-            writer.close()
+            opted_out = await store.opted_out(item.wa_id)
+            closed = isinstance(item.message, TextMessage) and not opted_out
+            closed = closed and not await store.window_open(item.wa_id)
+        except Exception as error:
+            raise StoreFailed(f"the outcome store failed: {error}") from error
+        if opted_out:
+            raise Skipped(OPTED_OUT)
+        if closed:
+            if args.fallback_template is None:
+                raise Skipped(WINDOW_CLOSED)
+            fallback = build_message(
+                args, item.columns, item.row, plan.to, as_template=args.fallback_template
+            )
+            item.message, item.fallback = fallback.message, fallback.fallback
 
-    unknown = sorted(unknown_now | (set() if args.resend_unknown else earlier.unknown))
-    summary = {
-        "rows": total,
-        "sent": progress.sent,
-        "failed": failed,
-        "skipped_already_sent": len(earlier.sent),
+    async def send(item: RowMessage | tuple[int, Exception]) -> SentMessage:
+        if isinstance(item, tuple):
+            raise item[1]
+        if tally.stopped is not None:
+            raise NotTried
+        if store is not None:
+            await check(item)
+        journaled = False
+
+        def leaving() -> None:
+            # Called by the client once the rate limiter let the request go: only now is
+            # the row in flight. Once, though a request surely never sent may be retried.
+            nonlocal journaled
+            if not journaled:
+                journaled = True
+                writer.sending(item.row, item.wa_id)
+
+        # This coroutine runs in its own worker task: the hook is this row's only.
+        token = request_leaving.set(leaving)
+        try:
+            return await client.messages.send(item.message)
+        finally:
+            request_leaving.reset(token)
+
+    not_tried = ""
+    done: set[int] = set()
+    try:
+        async for result in send_concurrently(send, pending(), args.concurrency):
+            item = result.message
+            if isinstance(item, RowMessage):
+                row, wa_id = item.row, item.wa_id
+            else:
+                row, wa_id = item[0], None
+            done.add(row)
+            if isinstance(result.error, NotTried):
+                tally.not_tried += 1
+                writer.refused(row, wa_id, not_tried, False)
+                continue
+            _count_hopeless(tally, result.error)
+            if tally.stopped is not None and not not_tried:
+                not_tried = (
+                    f"not tried: the run stopped after {STOP_AFTER_HOPELESS} sends in a row "
+                    f"failed ({tally.stopped})"
+                )
+            if isinstance(result.error, Skipped):
+                assert isinstance(item, RowMessage)
+                reason = result.error.reason
+                tally.skipped[reason] += 1
+                if item.before != reason:  # already journaled so: nothing new to say
+                    writer.skipped(row, item.wa_id, reason)
+                progress.update(False, skipped=True)
+                continue
+            if result.error is None:
+                assert result.id is not None
+                fallback = item.fallback if isinstance(item, RowMessage) else None
+                tally.fallback += fallback is not None
+                writer.accepted(row, wa_id, result.id, fallback)
+            else:
+                sent = False if isinstance(result.error, StoreFailed) else result.sent
+                if sent is None:
+                    tally.unknown.add(row)
+                else:
+                    tally.failed += 1
+                writer.refused(row, wa_id, str(result.error), sent)
+            progress.update(result.error is None)
+        if tally.stopped is not None:  # the rows never taken from the file
+            for number, columns in enumerate(read_rows(plan.path), 1):
+                if number in todo and number not in done:
+                    tally.not_tried += 1
+                    writer.refused(number, columns.get(plan.to), not_tried, False)
+    finally:
+        progress.finish()
+        writer.close()
+    tally.sent = progress.sent
+    return tally
+
+
+def _count_hopeless(tally: Tally, error: BaseException | None) -> None:
+    """Count a send's outcome towards stopping the run: a failure every other row would meet
+    too adds one, any other answer starts again from 0; a row that made no request (bad
+    input, skipped, the store failed) changes nothing."""
+    if isinstance(error, (ValidationError, Skipped, StoreFailed)):
+        return
+    tally.hopeless = tally.hopeless + 1 if error is not None and is_hopeless(error) else 0
+    if tally.hopeless >= STOP_AFTER_HOPELESS and tally.stopped is None:
+        assert error is not None
+        tally.stopped = error
+
+
+def _rows_list(rows: list[int]) -> str:
+    return ", ".join(map(str, rows[:20])) + (" ..." if len(rows) > 20 else "")
+
+
+def _summarize(args: argparse.Namespace, plan: Plan, tally: Tally, checked: bool) -> int:
+    earlier_unknown = set() if args.resend_unknown else plan.earlier.unknown
+    unknown = sorted(tally.unknown | earlier_unknown)
+    sent = tally.sent
+    retry = plan.retry
+    summary: dict[str, object] = {
+        "rows": plan.total,
+        "sent": sent,
+        "failed": tally.failed,
+        "skipped_already_sent": plan.already_sent,
         "unknown": unknown,
-        "journal": str(journal_path),
+        "opted_out": tally.skipped[OPTED_OUT],
+        "window_closed": tally.skipped[WINDOW_CLOSED],
+        "fallback": tally.fallback,
+        "not_tried": tally.not_tried,
+        "journal": str(plan.journal_path),
     }
+    if retry is not None:
+        summary["retried"] = len(retry.resend)
+        summary["retry_later"] = retry.waiting
+        summary["not_retried"] = retry.left
     if args.json:
         print(json.dumps(summary))
-    else:
-        print(
-            f"{total} rows: {progress.sent} sent now, {len(earlier.sent)} already sent, "
-            f"{failed} failed, {len(unknown)} unknown. Journal: {journal_path}"
+        return EXIT_FAILED if tally.failed or unknown else EXIT_OK
+    skipped = ""
+    if checked:
+        skipped = (
+            f", {tally.skipped[OPTED_OUT]} opted out, {tally.skipped[WINDOW_CLOSED]} "
+            f"window closed, {tally.fallback} sent as the fallback template"
         )
-        if unknown:
-            shown = ", ".join(map(str, unknown[:20])) + (" ..." if len(unknown) > 20 else "")
+    not_tried = f", {tally.not_tried} not tried" if tally.not_tried else ""
+    print(
+        f"{plan.total} rows: {sent} sent now, {plan.already_sent} already sent, "
+        f"{tally.failed} failed{not_tried}, {len(unknown)} unknown{skipped}. "
+        f"Journal: {plan.journal_path}"
+    )
+    if unknown:
+        print(
+            f"unknown rows (may have been sent; --resume sends them again only with "
+            f"--resend-unknown): {_rows_list(unknown)}"
+        )
+    if retry is not None:
+        print(f"sent again by --retry-failed: {len(retry.resend)} rows")
+        if retry.rate_limited:
             print(
-                f"unknown rows (may have been sent; --resume sends them again only with "
-                f"--resend-unknown): {shown}"
+                "of which failed on a rate limit (lower --rate-limit if they fail again): "
+                f"{_rows_list(retry.rate_limited)}"
             )
-    return EXIT_FAILED if failed or unknown else EXIT_OK
+        if retry.waiting:
+            print(
+                f"failed less than {args.retry_pause:.0f} s ago, to retry in a later run: "
+                f"{_rows_list(retry.waiting)}"
+            )
+        for code, rows in retry.left.items():
+            print(f"failed with {code}, not sent again ({why_left(code)}): {_rows_list(rows)}")
+    return EXIT_FAILED if tally.failed or unknown else EXIT_OK

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from ivowaba._client import AsyncClient
+from ivowaba._errors import ValidationError
 from ivowaba._outbound import url_button
 from ivowaba.cli._output import emit, render
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 
 
 def client_from(args: argparse.Namespace) -> AsyncClient:
@@ -89,10 +94,52 @@ async def get_template(args: argparse.Namespace) -> int:
 
 
 async def download_media(args: argparse.Namespace) -> int:
+    """Save a media file into a folder (``-o`` ending in ``/``, or an existing folder; made if
+    missing), named as the answer says, or as the file ``-o`` names (its folder made if
+    missing). A file already there is kept unless ``--force``: ``ValidationError`` (exit 2),
+    before any request when the name is known beforehand."""
+    target, is_folder = _destination(args.output, args.force)
     async with client_from(args) as client:
-        path = await client.media.download_to(args.media_id, args.output)
+        if not is_folder:
+            path = await client.media.download_to(args.media_id, target)
+        else:
+            # The name comes with the answer: the file lands in a fresh folder inside the
+            # target first (the same disk: moving it is a rename), then takes its place.
+            staging = Path(tempfile.mkdtemp(prefix=".ivowaba-download-", dir=target))
+            try:
+                staged = await client.media.download_to(args.media_id, staging)
+                path = _settle(staged, target, args.force)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
     emit({"path": str(path)}, as_json=args.json, human=str(path))
     return EXIT_OK
+
+
+def _destination(output: str, force: bool) -> tuple[Path, bool]:
+    """Where ``-o`` says to save, made ready: the folder (made if missing) and ``True``, or
+    the file (its folder made if missing) and ``False``."""
+    target = Path(output)
+    if output.endswith(("/", os.sep)) or target.is_dir():
+        if target.exists() and not target.is_dir():
+            raise ValidationError("--output", f"{output} is a file, not a folder")
+        target.mkdir(parents=True, exist_ok=True)
+        return target, True
+    if target.exists() and not force:
+        raise _exists(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target, False
+
+
+def _settle(staged: Path, folder: Path, force: bool) -> Path:
+    target = folder / staged.name
+    if target.exists() and not force:
+        raise _exists(target)
+    staged.replace(target)
+    return target
+
+
+def _exists(path: Path) -> ValidationError:
+    return ValidationError("--output", f"{path} exists: pass --force to overwrite it")
 
 
 async def list_webhooks(args: argparse.Namespace) -> int:
@@ -107,17 +154,46 @@ async def list_webhooks(args: argparse.Namespace) -> int:
 
 
 async def pull_pending(args: argparse.Namespace) -> int:
-    async with client_from(args) as client:
-        notifications = await client.webhooks.pull_pending(args.webhook_id)
-    emit(
-        notifications,
-        as_json=args.json,
-        human=render(notifications) if notifications else "(nothing pending)",
-    )
+    """Print what the gateway held; with ``--outcomes URL``, record it there too (the store is
+    opened first: a bad URL is refused before any request). What was pulled is printed in any
+    case, since the gateway hands it out once; the count recorded follows it (on stderr with
+    ``--json``), and a store that failed is one line on stderr and exit 1."""
+    store = None
+    if args.outcomes is not None:
+        from ivowaba.outcomes import open_store
+
+        store = open_store(args.outcomes)
+    try:
+        async with client_from(args) as client:
+            notifications = await client.webhooks.pull_pending(args.webhook_id)
+        emit(
+            notifications,
+            as_json=args.json,
+            human=render(notifications) if notifications else "(nothing pending)",
+        )
+        if store is None:
+            return EXIT_OK
+        from ivowaba.cli._receive import record_pulled
+        from ivowaba.outcomes._open import redact
+
+        recorded = await record_pulled(store, notifications)
+    finally:
+        if store is not None:
+            await store.aclose()
+    print(recorded.summary(redact(args.outcomes)), file=sys.stderr if args.json else sys.stdout)
+    if recorded.failed:
+        error = recorded.failed[0][1]
+        print(
+            f"ivowaba: {len(recorded.failed)} of the pulled notifications could not be recorded "
+            f"(they are printed above): {error or type(error).__name__}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
 async def serve_emulator(args: argparse.Namespace) -> int:
+    from ivowaba.cli._signals import stop_on_signals
     from ivowaba.testing import Emulator
 
     emulator = Emulator(
@@ -127,13 +203,23 @@ async def serve_emulator(args: argparse.Namespace) -> int:
         webhook_url=args.webhook_url,
         webhook_username=args.webhook_username,
         webhook_password=args.webhook_password,
+        enforce_window=args.enforce_window,
+        webhook_format=args.webhook_format,
     )
-    async with emulator:
-        print(f"IVOWBA emulator on {emulator.base_url}", flush=True)
-        print(f"  export IVOWABA_BASE_URL={emulator.base_url}", flush=True)
-        print(f"  export IVOWABA_API_KEY={emulator.api_key}", flush=True)
-        print("Ctrl-C to stop.", file=sys.stderr, flush=True)
-        await asyncio.Event().wait()
+    # Caught from the start: a SIGTERM or Ctrl-C while it starts stops it as well.
+    with stop_on_signals() as stopped:
+        async with emulator:
+            print(f"IVOWBA emulator on {emulator.base_url}", flush=True)
+            print(f"  export IVOWABA_BASE_URL={emulator.base_url}", flush=True)
+            print(f"  export IVOWABA_API_KEY={emulator.api_key}", flush=True)
+            print(f"  the web phone: {emulator.page_url}", flush=True)
+            if emulator.enforce_window:
+                print("  free-form messages need the customer's 24-hour window open", flush=True)
+            if emulator.webhook_format == "cloud":
+                print("  notifications go in the WhatsApp Cloud API envelope", flush=True)
+            print("Ctrl-C (or SIGTERM) to stop.", file=sys.stderr, flush=True)
+            await stopped.wait()
+    print("emulator stopped", file=sys.stderr, flush=True)
     return EXIT_OK
 
 

@@ -2,18 +2,30 @@
 
 It starts an emulator and a webhook receiver on 127.0.0.1, sends one message of every kind,
 checks a contact, lists templates, has a customer reply and send a photo, and shows the
-delivery statuses that come back over a real webhook with basic auth.
+delivery statuses that come back over a real webhook with basic auth. It ends with a short
+campaign: ``ivowaba bulk --outcomes`` over 20 rows, against an emulator keeping WhatsApp's
+24-hour window, with a receiver recording every status into a SQLite outcome store, and the
+report ``ivowaba report`` prints of it.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
+import json
 import secrets
 import sys
+import tempfile
 from collections import Counter
+from pathlib import Path
+from typing import Any, Final
 
 from aiohttp import web
 
 from ivowaba._client import AsyncClient
+from ivowaba.cli import _bulk
+from ivowaba.outcomes import SQLiteOutcomeStore, campaign_report
 from ivowaba.testing import Emulator
 from ivowaba.types.resources import SentMessage
 from ivowaba.webhooks import (
@@ -27,6 +39,14 @@ from ivowaba.webhooks import (
 
 CUSTOMER = "+62 812-3456-789"
 LOGO = "https://www.google.com/images/branding/googlelogo/2x/googlelogo_color_92x30dp.png"
+
+#: The demo campaign: its rows, who replied STOP before it, who never wrote (their 24-hour
+#: window is closed), and whose number fails with 480 (an identity change).
+CAMPAIGN_ROWS: Final = 20
+SAID_STOP: Final = (7, 14)
+NEVER_WROTE: Final = (19, 20)
+FAILING_480: Final = (11,)
+CAMPAIGN_TEXT: Final = "Hi {name}, your weekend voucher: HEMAT10"
 
 
 def _say(text: str = "") -> None:
@@ -178,9 +198,12 @@ async def run_demo() -> int:
             emulator,
             AsyncClient(api_key=emulator.api_key, base_url=emulator.base_url) as client,
         ):
-            return await _tour(client, emulator, inbound, statuses)
+            code = await _tour(client, emulator, inbound, statuses)
     finally:
         await receiver.cleanup()
+    campaign_ok = await _campaign(password)
+    _say("\nNext: `ivowaba emulator` serves this emulator for your own code; see the README.")
+    return code if campaign_ok else 1
 
 
 async def _tour(
@@ -244,13 +267,109 @@ async def _tour(
 
     ok = len(emulator.outbox) == len(sent) and by_status["read"] == len(sent) and len(inbound) == 2
     _say(
-        f"\n{'Done' if ok else 'Something went missing'}: {len(sent)} messages sent, "
+        f"\n{'All there' if ok else 'Something went missing'}: {len(sent)} messages sent, "
         f"{len(inbound)} customer messages and {len(statuses)} statuses received."
     )
-    _say("Next: `ivowaba emulator` serves this emulator for your own code; see the README.")
     if not ok:
         print("ivowaba demo: the tour did not see every notification", file=sys.stderr)
     return 0 if ok else 1
+
+
+def _campaign_number(row: int) -> str:
+    return f"6281255500{row:02d}"
+
+
+def _expected_counts() -> dict[str, Any]:
+    """What the campaign's report must count (``ivowaba report --json``)."""
+    accepted = CAMPAIGN_ROWS - len(SAID_STOP) - len(NEVER_WROTE)
+    read = accepted - len(FAILING_480)
+    return {
+        "rows": CAMPAIGN_ROWS,
+        "accepted": accepted,
+        "delivered": read,
+        "read": read,
+        "failed": {"480": len(FAILING_480)},
+        "pending": 0,
+        "unknown": 0,
+        "not_sent": 0,
+        "opted_out": len(SAID_STOP),
+        "window_closed": len(NEVER_WROTE),
+    }
+
+
+async def _campaign(password: str) -> bool:
+    """6. A campaign of ``CAMPAIGN_ROWS`` rows through ``ivowaba bulk --outcomes``, and its
+    report; True when the report counts what was sent."""
+    _title(6, f"A campaign of {CAMPAIGN_ROWS} messages, and its report")
+    with tempfile.TemporaryDirectory(prefix="ivowaba-demo-") as directory:
+        database = Path(directory) / "outcomes.db"
+        async with SQLiteOutcomeStore(database) as store:
+            receiver, webhook_url = await _start_receiver(Dispatcher(outcomes=store), password)
+            try:
+                emulator = Emulator(
+                    webhook_url=webhook_url,
+                    webhook_username="demo",
+                    webhook_password=password,
+                    enforce_window=True,
+                    delivery_delay=0,
+                )
+                async with emulator:
+                    journal = await _send_campaign(emulator, Path(directory), database)
+                    report = await campaign_report(journal, store)
+            finally:
+                await receiver.cleanup()
+    _say("   $ ivowaba report customers.csv.journal.jsonl --outcomes sqlite:///outcomes.db")
+    for line in report.to_text().splitlines():
+        _say(f"   {line}")
+    rows = ", ".join(map(str, FAILING_480))
+    _say(f"   Row {rows} failed with 480 (an identity change of the contact): in a few minutes,")
+    _say("   `ivowaba bulk ... --resume --retry-failed --outcomes URL` sends it again.")
+    ok = report.to_json() == _expected_counts()
+    if not ok:
+        print("ivowaba demo: the campaign's report does not count what was sent", file=sys.stderr)
+    return ok
+
+
+async def _send_campaign(emulator: Emulator, directory: Path, database: Path) -> Path:
+    """The customers write (two say STOP, two never write), one number fails with 480, then
+    ``ivowaba bulk customers.csv --text ... --outcomes sqlite:///...`` runs; its journal."""
+    for row in range(1, CAMPAIGN_ROWS + 1):
+        if row not in NEVER_WROTE:
+            said = "STOP" if row in SAID_STOP else "Halo, ada promo?"
+            emulator.inbound_text(_campaign_number(row), said)
+    for row in FAILING_480:
+        emulator.mark_failing(_campaign_number(row), 480)
+    await emulator.wait_delivered()
+    _say(
+        f"   {CAMPAIGN_ROWS - len(NEVER_WROTE)} customers wrote in the last 24 hours, "
+        f"{len(SAID_STOP)} of them STOP; {len(NEVER_WROTE)} never wrote."
+    )
+    _say("   Every status goes to a receiver recording into a SQLite outcome store.")
+    rows = directory / "customers.csv"
+    rows.write_text(
+        "wa_id,name\n"
+        + "".join(f"{_campaign_number(i)},Customer {i}\n" for i in range(1, CAMPAIGN_ROWS + 1))
+    )
+    parser = argparse.ArgumentParser(prog="ivowaba bulk")
+    _bulk.add_arguments(parser)
+    url = f"sqlite:///{database}"
+    args = parser.parse_args(
+        [str(rows), "--text", CAMPAIGN_TEXT, "--outcomes", url, "--progress", "none"]
+    )
+    args.api_key, args.base_url = emulator.api_key, emulator.base_url
+    args.sandbox, args.json = False, True  # the connection options of `ivowaba bulk`
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        await _bulk.run_bulk(args)
+    summary: dict[str, Any] = json.loads(printed.getvalue())
+    await emulator.wait_delivered()
+    _say(f'   $ ivowaba bulk customers.csv --text "{CAMPAIGN_TEXT}" \\')
+    _say("         --outcomes sqlite:///outcomes.db")
+    _say(
+        f"   -> {summary['sent']} sent; skipped, never a request: {summary['opted_out']} "
+        f"opted out, {summary['window_closed']} outside the 24-hour window"
+    )
+    return Path(summary["journal"])
 
 
 __all__ = ["run_demo"]

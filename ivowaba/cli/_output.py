@@ -23,6 +23,29 @@ def emit(value: Any, *, as_json: bool, human: str | None = None, out: TextIO | N
     stream.flush()
 
 
+def print_error(
+    message: str,
+    kind: str,
+    *,
+    as_json: bool,
+    status: int | None = None,
+    field: str | None = None,
+) -> None:
+    """An error, on stderr: one line ``ivowaba: message``, or with ``as_json`` one JSON
+    object: ``error`` (the message), ``type`` (``kind``: the error's class name, or
+    ``"UsageError"``), and ``status`` (the HTTP status) and ``field`` (the input at fault)
+    when there is one."""
+    if not as_json:
+        print(f"ivowaba: {message}", file=sys.stderr, flush=True)
+        return
+    report: dict[str, Any] = {"error": message, "type": kind}
+    if status is not None:
+        report["status"] = status
+    if field is not None:
+        report["field"] = field
+    print(msgspec.json.encode(report).decode(), file=sys.stderr, flush=True)
+
+
 def render(value: Any, indent: int = 0) -> str:
     """A plain-text rendering: one ``key: value`` per line, lists as indented items."""
     plain = to_plain(value)
@@ -39,16 +62,24 @@ def _render(value: Any, indent: int, lines: list[str]) -> None:
                 lines.append(f"{pad}{key}:")
                 _render(item, indent + 1, lines)
             else:
-                lines.append(f"{pad}{key}: {_scalar(item)}")
+                lines.append(_aligned(f"{pad}{key}: ", item))
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, (dict, list)):
                 lines.append(f"{pad}-")
                 _render(item, indent + 1, lines)
             else:
-                lines.append(f"{pad}- {_scalar(item)}")
+                lines.append(_aligned(f"{pad}- ", item))
     else:
-        lines.append(f"{pad}{_scalar(value)}")
+        lines.append(_aligned(pad, value))
+
+
+def _aligned(prefix: str, value: Any) -> str:
+    """``prefix`` and the value; the further lines of a multi-line text start under its
+    first character (a template's body reads as it will show)."""
+    first, *rest = _scalar(value).splitlines() or [""]
+    margin = " " * len(prefix)
+    return "\n".join([prefix + first, *(margin + line if line else "" for line in rest)])
 
 
 def _scalar(value: Any) -> str:

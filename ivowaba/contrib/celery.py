@@ -53,16 +53,19 @@ class RowResult(TypedDict):
     - ``id``: the WhatsApp message id once the gateway accepted it, else ``None``.
     - ``error``: why it was not accepted (``"RateLimitError: ..."``), else ``None``.
     - ``sent``: ``True`` when accepted; ``False`` when it surely was not sent (bad input, a
-      4xx answer, a connection that was never made), so sending it again is safe; ``None``
-      when it may have been (any 5xx answer, a timeout or a connection dropped after the
-      request left): look before sending it again. It is ``BulkResult.sent``, the rule of
-      :func:`ivowaba._errors.sent_state`.
+      4xx answer, a connection that was never made, a skipped row), so sending it again is
+      safe; ``None`` when it may have been (any 5xx answer, a timeout or a connection dropped
+      after the request left): look before sending it again. It is ``BulkResult.sent``, the
+      rule of :func:`ivowaba._errors.sent_state`.
+    - ``skipped``: ``"opted_out"`` or ``"window_closed"`` when the worker's outcome store left
+      the row out before any request (``BulkResult.skipped``), else ``None``.
     """
 
     index: int
     id: str | None
     error: str | None
     sent: bool | None
+    skipped: str | None
 
 
 class _PerProcess:
@@ -153,15 +156,13 @@ def send_chunk_task(
 
 def row_result(result: BulkResult, start: int = 0) -> RowResult:
     """The JSON-friendly :class:`RowResult` of one ``send_many`` result."""
-    index = start + result.index
     error = result.error
-    if error is None:
-        return {"index": index, "id": result.id, "error": None, "sent": True}
     return {
-        "index": index,
-        "id": None,
-        "error": f"{type(error).__name__}: {error}",
+        "index": start + result.index,
+        "id": result.id,
+        "error": None if error is None else f"{type(error).__name__}: {error}",
         "sent": result.sent,
+        "skipped": result.skipped,
     }
 
 

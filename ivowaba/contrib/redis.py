@@ -1,11 +1,12 @@
-"""Redis for many processes on one account: a shared rate limit and shared webhook
-de-duplication. Needs ``pip install 'ivowaba[redis]'`` (redis-py's asyncio client) and
-Redis 5 or later (or Valkey).
+"""Redis for many processes on one account: a shared rate limit, shared webhook
+de-duplication, and conversations across receivers. Needs ``pip install 'ivowaba[redis]'``
+(redis-py's asyncio client) and Redis 5 or later (or Valkey).
 
 - :class:`RedisRateLimiter`: every sender of the account, on any machine, stays under one
   rate. Give it to a client as ``rate_limiter=``.
 - :class:`RedisDedupStore`: a notification delivered to two receivers is handled once. Give it
-  to the ``Dispatcher`` as ``store=``.
+  to the ``Dispatcher`` as ``store=``; its :class:`RedisReplyChannel` (``store.replies``)
+  then carries each customer message to ``dispatcher.wait_for_reply`` in any process.
 
 ```python
 from redis.asyncio import Redis
@@ -41,19 +42,27 @@ once one of them has run there.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import weakref
-from collections.abc import AsyncGenerator, Iterable
-from contextlib import suppress
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import msgspec
+
 from ivowaba import _fork, _loops
+from ivowaba.types.notifications import InboundMessage
 from ivowaba.webhooks._dedup import DEFAULT_TTL
+from ivowaba.webhooks._replies import decode_message, encode_message
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis, RedisCluster
 
-__all__ = ["RedisDedupStore", "RedisRateLimiter"]
+__all__ = ["RedisDedupStore", "RedisRateLimiter", "RedisReplyChannel"]
+
+logger = logging.getLogger("ivowaba.webhooks")
 
 # GCRA with reservations. KEYS[1] holds the "theoretical arrival time": the instant, in
 # microseconds of Redis's own clock, at which the limit is back to its steady rate. Each call
@@ -163,6 +172,11 @@ class RedisDedupStore:
     A delivery reaching one receiver while another is still handling the same message is
     answered as a duplicate at once; if that handling then fails, its receiver answers 500,
     the key is dropped, and the gateway's next delivery runs the handlers again.
+
+    ``replies``: a :class:`RedisReplyChannel` on the same Redis (channels ``prefix +
+    "reply:" + wa_id``), which a ``Dispatcher`` given this store uses for
+    ``wait_for_reply``: a customer's reply reaching any receiver ends the wait in any
+    process.
     """
 
     def __init__(
@@ -179,6 +193,8 @@ class RedisDedupStore:
         self.ttl = ttl
         self._ttl_ms = max(1, math.ceil(ttl * 1000))
         self._pool = _PoolBinding.of(redis)
+        #: Where a ``Dispatcher`` given this store publishes customer messages.
+        self.replies = RedisReplyChannel(redis, prefix=f"{prefix}reply:")
 
     def __repr__(self) -> str:
         return f"RedisDedupStore(prefix={self.prefix!r}, ttl={self.ttl!r})"
@@ -192,6 +208,68 @@ class RedisDedupStore:
         """Forget ``key``, so that the next delivery runs its handlers again."""
         _on_this_loop(self._pool)
         await self.redis.delete(self.prefix + key)
+
+
+class RedisReplyChannel:
+    """Customer messages for ``Dispatcher.wait_for_reply``, over Redis pub/sub: the receiver
+    that handles a message publishes it (``PUBLISH``, one round trip per inbound message)
+    on the channel ``prefix + wa_id``; a wait, in any process, subscribes to it while it
+    waits (one connection of the pool per wait).
+
+    - ``redis``: a ``redis.asyncio.Redis`` client.
+    - ``prefix``: put before each customer's number (default ``"ivowaba:reply:"``).
+
+    ``RedisDedupStore(redis).replies`` is one, which a ``Dispatcher`` given that store uses.
+    Pub/sub keeps nothing: a wait sees the messages published while it listens.
+    """
+
+    def __init__(self, redis: Redis | RedisCluster, *, prefix: str = "ivowaba:reply:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._pool = _PoolBinding.of(redis)
+
+    def __repr__(self) -> str:
+        return f"RedisReplyChannel(prefix={self.prefix!r})"
+
+    async def publish(self, message: InboundMessage) -> None:
+        """Send ``message`` to every wait on its sender."""
+        _on_this_loop(self._pool)
+        await self.redis.publish(self.prefix + message.from_, encode_message(message))
+
+    @asynccontextmanager
+    async def listen(self, wa_id: str) -> AsyncIterator[_RedisListener]:
+        """Subscribe to ``wa_id``'s messages; entered once Redis confirmed the subscription,
+        so that every message published from then on comes."""
+        _on_this_loop(self._pool)
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.subscribe(self.prefix + wa_id)
+            while True:  # Redis's confirmation comes before anything published after it
+                confirmation = await pubsub.get_message(timeout=None)
+                if confirmation is not None and confirmation["type"] == "subscribe":
+                    break
+            yield _RedisListener(pubsub)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
+
+
+class _RedisListener:
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+
+    async def get(self) -> InboundMessage:
+        while True:
+            event = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            if event is None or event["type"] != "message":
+                continue
+            data = event["data"]
+            try:
+                return decode_message(data.encode() if isinstance(data, str) else data)
+            except (msgspec.DecodeError, KeyError, UnicodeDecodeError):
+                logger.warning(
+                    "a message on %s is not an inbound message: ignored", event["channel"]
+                )
 
 
 # -- one pool, one event loop, one process ----------------------------------------------------

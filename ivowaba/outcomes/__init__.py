@@ -33,18 +33,33 @@ The rank rule. Statuses may arrive late, twice, or out of order (a ``read`` befo
 
 Opt-outs. An inbound text, template quick-reply button or reply button that is, trimmed and in
 any case, one of ``opt_out_words`` (STOP, BERHENTI, UNSUBSCRIBE) opts its sender out; one of
-``opt_in_words`` (START, MULAI) opts them back in. The latest by the messages' timestamps wins,
-whatever the order of arrival. ``set_opted_out(wa_id, flag)`` sets it by hand, as of now.
+``opt_in_words`` (START, MULAI) opts them back in. A ``failed`` status with a code of
+:data:`~ivowaba.types.error_codes.OPT_OUT_ERROR_CODES` (131050: the customer stopped marketing
+messages from the business in WhatsApp) opts its recipient out too, as of the failure's
+time, so that campaigns skip them next time. The latest change by time wins, whatever the
+order of arrival (at the same second, opting out does): an opt-in word written after the
+failure opts them back in. ``set_opted_out(wa_id, flag)`` sets it by hand, as of now.
+
+Keeping it bounded. ``await store.prune(older_than=timedelta(days=30))`` forgets the messages
+whose last step is older (``ivowaba receive --keep-days 30`` does it every hour); a Redis
+store may instead be opened with ``ttl=`` seconds, for Redis to expire each message's key.
+Customers' records are kept: an opt-out is never forgotten.
+
+The campaign report. :func:`campaign_report` joins an ``ivowaba bulk`` journal with the store:
+each row's final state (read, delivered, failed by code, pending, unknown, not sent, skipped
+as opted out or window closed) and their counts, as a :class:`CampaignReport` (a table, JSON,
+CSV, or one HTML page); ``ivowaba report JOURNAL --outcomes URL`` prints it.
 """
 
 from __future__ import annotations
 
+from ivowaba._limits import CUSTOMER_SERVICE_WINDOW
 from ivowaba.outcomes._open import open_store
 from ivowaba.outcomes._rank import STATUS_RANK
 from ivowaba.outcomes._redis import DEFAULT_PREFIX, RedisOutcomeStore
+from ivowaba.outcomes._report import CampaignReport, RowReport, campaign_report
 from ivowaba.outcomes._sqlite import DEFAULT_BUSY_TIMEOUT, SQLiteOutcomeStore
 from ivowaba.outcomes._store import (
-    CUSTOMER_SERVICE_WINDOW,
     DEFAULT_OPT_IN_WORDS,
     DEFAULT_OPT_OUT_WORDS,
     MessageOutcome,
@@ -58,13 +73,25 @@ __all__ = [
     "DEFAULT_OPT_OUT_WORDS",
     "DEFAULT_PREFIX",
     "STATUS_RANK",
+    "CampaignReport",
     "MessageOutcome",
     "OutcomeStore",
     "RedisOutcomeStore",
+    "RowReport",
     "SQLiteOutcomeStore",
+    "campaign_report",
     "open_store",
 ]
 
-for _obj in (MessageOutcome, OutcomeStore, RedisOutcomeStore, SQLiteOutcomeStore, open_store):
+for _obj in (
+    CampaignReport,
+    MessageOutcome,
+    OutcomeStore,
+    RedisOutcomeStore,
+    RowReport,
+    SQLiteOutcomeStore,
+    campaign_report,
+    open_store,
+):
     _obj.__module__ = __name__
 del _obj

@@ -21,6 +21,7 @@ from ivowaba.outcomes._store import (
     DEFAULT_OPT_OUT_WORDS,
     BaseStore,
     MessageOutcome,
+    failure_opt_outs,
     normalize_wa_id,
     utc,
 )
@@ -93,7 +94,34 @@ end
 return 1
 """
 
+# KEYS: message hashes. ARGV[1]: the cutoff. Deletes those whose last step is before it;
+# returns how many. A key gone meanwhile (its TTL) has no step and is left alone.
+_PRUNE = """
+local removed, cutoff = 0, tonumber(ARGV[1])
+for _, key in ipairs(KEYS) do
+    local last = nil
+    for _, at in ipairs(redis.call('HMGET', key, STEP_FIELDS)) do
+        if at then
+            local t = tonumber(at)
+            if not last or t > last then last = t end
+        end
+    end
+    if last and last < cutoff then
+        redis.call('DEL', key)
+        removed = removed + 1
+    end
+end
+return removed
+""".replace("STEP_FIELDS", ", ".join(f"'{step}'" for step in STEP_FIELDS.values()))
+#: Message keys per run of the prune script.
+_PRUNE_BATCH = 500
+
 _Call = tuple[Any, str, tuple[Any, ...]]
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally by a Redis ``MATCH`` pattern."""
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 
 
 def _text(value: object) -> str | None:
@@ -128,8 +156,11 @@ class RedisOutcomeStore(BaseStore):
 
     - ``redis``: a ``redis.asyncio.Redis`` client (or use :meth:`from_url`).
     - ``prefix``: put before every key (default ``"ivowaba:outcomes:"``).
-    - ``ttl``: seconds a message's outcome is kept after its last status (default: for
-      good). Customers' records (last message, opt-out) are always kept.
+    - ``ttl``: seconds a message's outcome is kept after its last status was recorded
+      (default: for good), e.g. ``open_store("redis://...", ttl=30 * 86_400)``: Redis
+      forgets it by itself. :meth:`prune` forgets by the statuses' own times instead (and
+      keys recorded before a ``ttl`` was set). Customers' records (last message, opt-out) are
+      always kept.
     - ``opt_out_words``, ``opt_in_words``, ``clock``: as for :class:`SQLiteOutcomeStore`.
 
     Raises ``ConfigError`` for a ``ttl`` that is not positive::
@@ -164,6 +195,7 @@ class RedisOutcomeStore(BaseStore):
         self._ttl_ms = 0 if ttl is None else max(1, round(ttl * 1000))
         self._status_script = redis.register_script(_RECORD_STATUS)
         self._customer_script = redis.register_script(_RECORD_CUSTOMER)
+        self._prune_script = redis.register_script(_PRUNE)
         self._pool = _PoolBinding.of(redis)
         self._owns_client = False
         self._closed = False
@@ -202,7 +234,10 @@ class RedisOutcomeStore(BaseStore):
 
     async def record_statuses(self, statuses: Iterable[Status]) -> None:
         """Merge ``statuses`` into their messages' outcomes by the rank rule, atomically per
-        message; statuses other than sent, delivered, read, failed and deleted are left out."""
+        message; statuses other than sent, delivered, read, failed and deleted are left out.
+        A ``failed`` one with code 131050 (the customer stopped marketing messages) opts its
+        recipient out as of its time, in the same round trip."""
+        facts = self.status_facts(statuses)
         calls: list[_Call] = [
             (
                 self._status_script,
@@ -218,7 +253,11 @@ class RedisOutcomeStore(BaseStore):
                     self._ttl_ms,
                 ),
             )
-            for fact in self.status_facts(statuses)
+            for fact in facts
+        ]
+        calls += [
+            (self._customer_script, self._customer_key(opt.wa_id), ("", 1, opt.opt_at))
+            for opt in failure_opt_outs(facts)
         ]
         if calls:
             await self._run(calls)
@@ -279,6 +318,25 @@ class RedisOutcomeStore(BaseStore):
 
     def _customer_key(self, wa_id: str) -> str:
         return f"{self.prefix}wa:{wa_id}"
+
+    # -- pruning -----------------------------------------------------------------------------
+
+    async def _prune_before(self, cutoff: float) -> int:
+        """``SCAN`` the message keys under the prefix; a script checks and deletes each batch
+        atomically, so that a status recorded meanwhile is never half lost. With a ``ttl``,
+        Redis forgets them by itself: this is for keys recorded without one."""
+        self._ready()
+        removed = 0
+        batch: list[Any] = []
+        pattern = f"{_glob_escape(self.prefix)}msg:*"
+        async for key in self.redis.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) == _PRUNE_BATCH:
+                removed += int(await self._prune_script(keys=batch, args=[cutoff]))
+                batch = []
+        if batch:
+            removed += int(await self._prune_script(keys=batch, args=[cutoff]))
+        return removed
 
     async def aclose(self) -> None:
         """Close the Redis client when the store made it (:meth:`from_url`); a client given

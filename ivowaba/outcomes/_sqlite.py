@@ -4,6 +4,10 @@ One writer thread per store owns its connection: every call is queued to it, and
 what has queued up meanwhile in one transaction (a group commit), so that thousands of
 statuses a second cost a few commits. The file is in WAL mode with a busy timeout, so that
 several stores, in one process or in several, may share it.
+
+Size: about 85 bytes per message whose statuses came (its id, number, status and step times;
+a failure adds its title), about 30 bytes per customer who wrote: a million messages take
+about 85 MB. ``prune`` keeps it bounded.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ivowaba.outcomes._store import (
     BaseStore,
     InboundFact,
     MessageOutcome,
+    failure_opt_outs,
     normalize_wa_id,
     utc,
 )
@@ -41,6 +46,9 @@ DEFAULT_BUSY_TIMEOUT: Final = 10.0
 MAX_BATCH: Final = 2048
 #: Message ids per ``SELECT ... IN (...)`` of :meth:`SQLiteOutcomeStore.outcomes`.
 _IDS_PER_QUERY = 500
+#: Rows :meth:`SQLiteOutcomeStore.prune` looks at per transaction: other calls, and other
+#: connections on the file, go on between two.
+_PRUNE_CHUNK = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS message_outcomes (
@@ -108,6 +116,8 @@ _COLUMNS = (
 _STEP_INDEX = {"sent": 6, "delivered": 7, "read": 8, "failed": 9, "deleted": 10}
 
 _Row = tuple[Any, ...]
+#: One statement of a write and its rows.
+_Statement = tuple[str, list[_Row]]
 
 
 def _status_row(fact: StatusFact) -> _Row:
@@ -151,9 +161,10 @@ def _outcome(row: Sequence[Any]) -> MessageOutcome:
 
 # -- what the writer thread runs -------------------------------------------------------------
 #
-# A write is ``(sql, rows)``: every write of a batch runs in one transaction, rows of one
-# statement in one executemany (the rank rule does not depend on order). A read is a function
+# A write is one or more ``(sql, rows)``: every write of a batch runs in one transaction, rows
+# of one statement in one executemany (the rank rule does not depend on order). A read is a function
 # of the connection, run after that transaction committed: it sees every write queued before it.
+# A chunk of a prune runs as a read does: a function of the connection (its DELETE commits alone).
 
 
 def _read_outcome(connection: sqlite3.Connection, message_id: str) -> MessageOutcome | None:
@@ -176,6 +187,53 @@ def _read_outcomes(
     return {message_id: found[message_id] for message_id in message_ids if message_id in found}
 
 
+_LAST_STEP = (
+    "max(coalesce(sent_at, 0), coalesce(delivered_at, 0), coalesce(read_at, 0), "
+    "coalesce(failed_at, 0), coalesce(deleted_at, 0))"
+)
+# The id ending the next chunk of messages, in id order (none when fewer are left).
+_PRUNE_CHUNK_END = (
+    "SELECT message_id FROM message_outcomes WHERE message_id > ? "
+    "ORDER BY message_id LIMIT 1 OFFSET ?"
+)
+_PRUNE_UP_TO = (
+    f"DELETE FROM message_outcomes WHERE message_id > ? AND message_id <= ? AND {_LAST_STEP} < ?"
+)
+_PRUNE_REST = f"DELETE FROM message_outcomes WHERE message_id > ? AND {_LAST_STEP} < ?"
+
+
+def _prune_chunk(
+    connection: sqlite3.Connection, arg: tuple[float, str, int]
+) -> tuple[str | None, int]:
+    """Among the next ``chunk`` messages by id after ``after``, forget those whose last step
+    is before ``cutoff``, in one transaction. Returns the last id looked at (``None`` once at
+    the end) and how many were forgotten."""
+    cutoff, after, chunk = arg
+    end = connection.execute(_PRUNE_CHUNK_END, (after, chunk - 1)).fetchone()
+    if end is None:
+        return None, connection.execute(_PRUNE_REST, (after, cutoff)).rowcount
+    last: str = end[0]
+    return last, connection.execute(_PRUNE_UP_TO, (after, last, cutoff)).rowcount
+
+
+#: What the campaign report reads of each message: its columns, as stored.
+_STEP_COLUMNS = (
+    "message_id, status, error_code, error_title, sent_at, delivered_at, read_at, failed_at"
+)
+
+
+def _read_outcome_steps(connection: sqlite3.Connection, message_ids: list[str]) -> list[_Row]:
+    """The rows of :data:`_STEP_COLUMNS` of ``message_ids`` that have one, as stored (times in
+    seconds since the epoch): many outcomes read at once with no object made per message."""
+    found: list[_Row] = []
+    for start in range(0, len(message_ids), _IDS_PER_QUERY):
+        chunk = message_ids[start : start + _IDS_PER_QUERY]
+        marks = ", ".join("?" * len(chunk))
+        query = f"SELECT {_STEP_COLUMNS} FROM message_outcomes WHERE message_id IN ({marks})"
+        found += connection.execute(query, chunk).fetchall()
+    return found
+
+
 def _read_customer(connection: sqlite3.Connection, wa_id: str) -> tuple[int | None, bool]:
     row = connection.execute(
         "SELECT last_inbound, opted_out FROM customers WHERE wa_id = ?", (wa_id,)
@@ -189,7 +247,7 @@ class _Job:
     def __init__(
         self,
         *,
-        write: tuple[str, list[_Row]] | None = None,
+        write: tuple[_Statement, ...] | None = None,
         read: Callable[[sqlite3.Connection, Any], Any] | None = None,
         arg: Any = None,
         stop: bool = False,
@@ -236,7 +294,8 @@ def _run_batch(connection: sqlite3.Connection, batch: list[_Job]) -> list[_Done]
         by_statement: dict[str, list[_Row]] = {}
         for job in writes:
             assert job.write is not None
-            by_statement.setdefault(job.write[0], []).extend(job.write[1])
+            for sql, rows in job.write:
+                by_statement.setdefault(sql, []).extend(rows)
         error: BaseException | None = None
         try:
             if len(by_statement) == 1 and len(rows := next(iter(by_statement.values()))) == 1:
@@ -428,10 +487,11 @@ class SQLiteOutcomeStore(BaseStore):
             writer = self._writer = self._new_writer()
         return writer
 
-    async def _write(self, sql: str, rows: list[_Row]) -> None:
+    async def _write(self, *statements: _Statement) -> None:
+        """Run ``statements`` in one transaction (with whatever else is queued meanwhile)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._here().submit(_Job(write=(sql, rows), loop=loop, future=future))
+        self._here().submit(_Job(write=statements, loop=loop, future=future))
         await future
 
     async def _read(self, read: Callable[[sqlite3.Connection, Any], Any], arg: Any) -> Any:
@@ -445,23 +505,30 @@ class SQLiteOutcomeStore(BaseStore):
     async def record_statuses(self, statuses: Iterable[Status]) -> None:
         """Merge ``statuses`` into their messages' outcomes by the rank rule (a duplicate, or a
         status outranked by one already recorded, changes nothing). Statuses other than sent,
-        delivered, read, failed and deleted are left out. Returns once they are committed;
-        raises ``sqlite3.Error`` when they could not be, ``ClientClosedError`` after close."""
-        rows = [_status_row(fact) for fact in self.status_facts(statuses)]
-        if rows:
-            await self._write(_RECORD_STATUS, rows)
+        delivered, read, failed and deleted are left out. A ``failed`` one with code 131050
+        (the customer stopped marketing messages) opts its recipient out as of its time, in
+        the same transaction. Returns once they are committed; raises ``sqlite3.Error`` when
+        they could not be, ``ClientClosedError`` after close."""
+        facts = self.status_facts(statuses)
+        if not facts:
+            return
+        opt_outs = failure_opt_outs(facts)
+        statements: list[_Statement] = [(_RECORD_STATUS, [_status_row(fact) for fact in facts])]
+        if opt_outs:
+            statements.append((_RECORD_CUSTOMER, [_customer_row(fact) for fact in opt_outs]))
+        await self._write(*statements)
 
     async def record_inbound(self, message: InboundMessage) -> None:
         """Note that the sender of ``message`` wrote at its timestamp (every message but a
         ``system`` one opens the 24-hour window), and apply an opt-out or opt-in word: the
         latest one by timestamp wins, whatever the order of arrival."""
-        await self._write(_RECORD_CUSTOMER, [_customer_row(self.inbound_fact(message))])
+        await self._write((_RECORD_CUSTOMER, [_customer_row(self.inbound_fact(message))]))
 
     async def set_opted_out(self, wa_id: str, opted_out: bool = True) -> None:
         """Opt ``wa_id`` out (or back in, with ``False``) as of the store's clock: a message
         written earlier that arrives later does not undo it."""
         row = (normalize_wa_id(wa_id), None, int(opted_out), int(self.clock()))
-        await self._write(_RECORD_CUSTOMER, [row])
+        await self._write((_RECORD_CUSTOMER, [row]))
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -479,6 +546,15 @@ class SQLiteOutcomeStore(BaseStore):
         found: dict[str, MessageOutcome] = await self._read(_read_outcomes, ids)
         return found
 
+    async def _outcome_steps(self, message_ids: list[str]) -> list[_Row]:
+        """For the campaign report: ``(message_id, status, error_code, error_title, sent_at,
+        delivered_at, read_at, failed_at)`` of each of ``message_ids`` that has an outcome,
+        times in seconds since the epoch, in no particular order."""
+        if not message_ids:
+            return []
+        found: list[_Row] = await self._read(_read_outcome_steps, message_ids)
+        return found
+
     async def last_inbound(self, wa_id: str) -> datetime | None:
         """When ``wa_id`` last wrote (UTC), or ``None`` if they never did."""
         at, _ = await self._read(_read_customer, normalize_wa_id(wa_id))
@@ -488,6 +564,21 @@ class SQLiteOutcomeStore(BaseStore):
         """Whether ``wa_id`` opted out and did not opt back in."""
         _, opted_out = await self._read(_read_customer, normalize_wa_id(wa_id))
         return bool(opted_out)
+
+    # -- pruning -----------------------------------------------------------------------------
+
+    async def _prune_before(self, cutoff: float) -> int:
+        """Walk the messages in id order, a chunk per transaction, so that other calls (and
+        other connections on the file) are served between two chunks."""
+        removed, after = 0, ""
+        while True:
+            last: str | None
+            deleted: int
+            last, deleted = await self._read(_prune_chunk, (cutoff, after, _PRUNE_CHUNK))
+            removed += deleted
+            if last is None:
+                return removed
+            after = last
 
     # -- closing -----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
@@ -12,10 +13,11 @@ from typing import TYPE_CHECKING, Final, NamedTuple, Protocol, runtime_checkable
 import msgspec
 
 from ivowaba._errors import ConfigError
+from ivowaba._limits import CUSTOMER_SERVICE_WINDOW
 from ivowaba._validation import _PHONE_PUNCTUATION
 from ivowaba.outcomes._rank import StatusFact, seconds, status_fact
+from ivowaba.types.error_codes import OPT_OUT_ERROR_CODES, RETRYABLE_ERROR_CODES
 from ivowaba.types.notifications import (
-    RETRYABLE_ERROR_CODES,
     InboundButton,
     InboundInteractive,
     InboundMessage,
@@ -27,10 +29,6 @@ from ivowaba.types.notifications import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-#: How long after a customer's last message a free-form (non-template) message may be sent
-#: to them: WhatsApp's customer service window, 24 hours (the reference, "Message Failed",
-#: error 470: "more than 24 hours have passed since the customer last replied").
-CUSTOMER_SERVICE_WINDOW: Final = timedelta(hours=24)
 
 #: An inbound text or button reply that is one of these (trimmed, any case) opts the customer
 #: out.
@@ -46,9 +44,10 @@ class MessageOutcome(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaul
     - ``message_id``: the id ``messages.send_*`` returned.
     - ``status``: ``"sent"``, ``"delivered"``, ``"read"``, ``"failed"`` or ``"deleted"``.
     - ``recipient_id``: the customer's number, when a status gave it.
-    - ``error_code``, ``error_title``: why it failed (e.g. 470, outside the 24-hour window;
-      480, an identity change), when a ``failed`` status came; kept if a later ``delivered``
-      or ``read`` outranked it.
+    - ``error_code``, ``error_title``: why it failed (e.g. 470 or 131047, outside the 24-hour
+      window; 480, an identity change; :class:`~ivowaba.types.error_codes.ErrorCode` names
+      each), when a ``failed`` status came; kept if a later ``delivered`` or ``read``
+      outranked it.
     - ``sent_at``, ``delivered_at``, ``read_at``, ``failed_at``, ``deleted_at``: when each
       step happened (timezone-aware UTC, from the notifications' timestamps), or ``None``.
     """
@@ -72,7 +71,9 @@ class MessageOutcome(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaul
 
     @property
     def is_retryable_failure(self) -> bool:
-        """True when it failed with an error worth sending again in a few minutes (480)."""
+        """True when it failed with a code after which the same message, sent again later,
+        may go through: a passing fault (480, 131000, ...) or a rate limit (130429, 131056,
+        ...), :data:`~ivowaba.types.error_codes.RETRYABLE_ERROR_CODES`."""
         return self.status == "failed" and self.error_code in RETRYABLE_ERROR_CODES
 
 
@@ -86,7 +87,8 @@ class OutcomeStore(Protocol):
     """
 
     async def record_statuses(self, statuses: Iterable[Status]) -> None:
-        """Merge ``statuses`` into their messages' outcomes, by the rank rule."""
+        """Merge ``statuses`` into their messages' outcomes, by the rank rule; a ``failed``
+        one with code 131050 (``OPT_OUT_ERROR_CODES``) also opts its recipient out."""
         ...
 
     async def record_status(self, status: Status) -> None:
@@ -122,6 +124,13 @@ class OutcomeStore(Protocol):
         """Opt ``wa_id`` out (or back in, with ``False``), as of now."""
         ...
 
+    async def prune(self, older_than: timedelta | float) -> int:
+        """Forget the outcomes of messages whose last step (the latest of ``sent_at``,
+        ``delivered_at``, ...) is more than ``older_than`` (a ``timedelta`` or seconds) before
+        the store's clock; returns how many were forgotten. Customers' records (last message,
+        opt-out) are kept."""
+        ...
+
     async def aclose(self) -> None:
         """Release the store's connections; calls made afterwards raise
         ``ClientClosedError``."""
@@ -143,7 +152,8 @@ class OutcomeStore(Protocol):
 
 
 class InboundFact(NamedTuple):
-    """What one inbound message says about its sender."""
+    """What one inbound message says about its sender (or an opt-out failure about its
+    recipient: :func:`failure_opt_outs`)."""
 
     wa_id: str
     #: Its time, when it opens the customer service window (every message but a system one).
@@ -151,6 +161,18 @@ class InboundFact(NamedTuple):
     #: True for an opt-out word, False for an opt-in word, None for neither.
     opt: bool | None
     opt_at: int
+
+
+def failure_opt_outs(facts: Iterable[StatusFact]) -> list[InboundFact]:
+    """The opt-out each ``failed`` status of :data:`OPT_OUT_ERROR_CODES` (131050: the customer
+    stopped marketing messages from the business) says of its recipient, as of the failure's
+    time; a status without a ``recipient_id`` says nothing. Every store records them as it
+    records an opt-out word, so the latest change by time wins whatever the order of arrival."""
+    return [
+        InboundFact(normalize_wa_id(fact.recipient_id), None, True, fact.at)
+        for fact in facts
+        if fact.error_code in OPT_OUT_ERROR_CODES and fact.recipient_id
+    ]
 
 
 def normalize_wa_id(wa_id: str) -> str:
@@ -169,6 +191,20 @@ def _words(words: Iterable[str], name: str) -> frozenset[str]:
     if "" in folded:
         raise ConfigError(f"{name} holds an empty word")
     return folded
+
+
+def _positive_seconds(older_than: timedelta | float) -> float:
+    if isinstance(older_than, timedelta):
+        seconds = older_than.total_seconds()
+    elif isinstance(older_than, (int, float)) and not isinstance(older_than, bool):
+        seconds = float(older_than)
+    else:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise ConfigError(
+            f"older_than must be a positive timedelta or number of seconds, got {older_than!r}"
+        )
+    return seconds
 
 
 class BaseStore(abc.ABC):
@@ -199,6 +235,29 @@ class BaseStore(abc.ABC):
     @abc.abstractmethod
     async def aclose(self) -> None:
         """Release the store's connections."""
+
+    @abc.abstractmethod
+    async def _prune_before(self, cutoff: float) -> int:
+        """Forget the outcomes whose last step is before ``cutoff`` (seconds since the
+        epoch); how many."""
+
+    async def prune(self, older_than: timedelta | float) -> int:
+        """Forget the outcomes of messages whose last step (the latest of ``sent_at``,
+        ``delivered_at``, ``read_at``, ``failed_at``, ``deleted_at``, the notifications'
+        own times) is more than ``older_than`` before the store's clock, to keep the store
+        bounded; returns how many were forgotten. A status of a forgotten message that
+        arrives later starts its outcome afresh.
+
+        ``older_than`` is a ``timedelta`` or seconds; ``ConfigError`` unless it is positive.
+        Customers' records (last message, opt-out) are kept: one small record per customer
+        who ever wrote, and an opt-out must never be forgotten::
+
+            removed = await store.prune(older_than=timedelta(days=30))
+
+        Run it from time to time (``ivowaba receive --keep-days 30`` does, every hour). Other
+        calls on the store go on meanwhile.
+        """
+        return await self._prune_before(self.clock() - _positive_seconds(older_than))
 
     async def record_status(self, status: Status) -> None:
         """Merge one ``status`` into its message's outcome (see :meth:`record_statuses`)."""

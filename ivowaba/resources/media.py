@@ -69,9 +69,10 @@ class MediaResource(Resource[Mode]):
         stays flat whatever its size.
 
         - ``media_id``: as for ``download``: not blank, at most 512 characters.
-        - ``path``: the file to write, or a directory: the file is then named after the
-          server's filename (else the media id). It appears complete or not at all: it is
-          written beside the target (``.part``) and renamed into place at the end.
+        - ``path``: the file to write, or a directory (an existing one, or a path ending in
+          ``/``, created if missing): the file is then named after the server's filename
+          (else the media id). It appears complete or not at all: it is written beside the
+          target (``.part``) and renamed into place at the end.
         - ``max_bytes``: as for ``download``; a refused file leaves nothing behind.
 
         Returns the ``Path`` written. The sandbox has it too.
@@ -90,8 +91,10 @@ class MediaResource(Resource[Mode]):
         text(media_id, "media_id", _limits.MEDIA_ID_MAX)
         _check_max_bytes(max_bytes)
         target = Path(path)
+        folder = os.fspath(path).endswith(("/", os.sep))
         async with self._client.stream(DOWNLOAD, path_args=(media_id,)) as download:
-            if await anyio.Path(target).is_dir():
+            if folder or await anyio.Path(target).is_dir():
+                await anyio.Path(target).mkdir(parents=True, exist_ok=True)
                 target = target / _safe_filename(download.filename, media_id)
             partial = target.with_name(target.name + ".part")
             try:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from ivowaba import _json, _limits
 from ivowaba import _validation as v
 from ivowaba._bulk import send_concurrently as _send_concurrently
-from ivowaba._errors import ValidationError
+from ivowaba._config import OUTCOMES_RULE, is_outcome_store
+from ivowaba._errors import ValidationError, WindowClosedError
 from ivowaba._message_checks import check as _check_message
 from ivowaba._operations import OPERATIONS, SENDS
 from ivowaba._operations import Operation as Endpoint
 from ivowaba._outbound import message_from_dict, template_components, url_button
 from ivowaba._resource import Mode, Resource, iterator, operation
 from ivowaba._template_check import check_parameters
-from ivowaba.types.bulk import BulkResult
+from ivowaba.types.bulk import OPTED_OUT, WINDOW_CLOSED, BulkResult
 from ivowaba.types.contacts import ContactCard
 from ivowaba.types.messages import (
     ContactsMessage,
@@ -46,6 +48,9 @@ from ivowaba.types.messages import (
 )
 from ivowaba.types.resources import SentMessage
 
+if TYPE_CHECKING:
+    from ivowaba.outcomes import OutcomeStore
+
 #: Where each kind of message is sent; ``sandbox`` marks those the sandbox accepts.
 ENDPOINTS: Mapping[type[Any], Endpoint] = SENDS
 MARK_READ = OPERATIONS["messages.mark_read"]
@@ -71,6 +76,19 @@ _DECODE_SENT: Mapping[type[Any], Callable[[bytes], SentMessage]] = {
 HeaderArg = str | InteractiveHeader | Mapping[str, Any] | None
 
 
+async def _require_open_window(store: OutcomeStore, wa_id: str) -> None:
+    """The 24-hour window guard of a client with a store: ``WindowClosedError`` unless
+    ``wa_id`` wrote within the last 24 hours."""
+    if not await store.window_open(wa_id):
+        raise WindowClosedError(wa_id, await store.last_inbound(wa_id))
+
+
+async def _refused(error: Exception) -> AsyncIterator[BulkResult]:
+    """An iterator that raises ``error`` when iteration starts, as ``send_many``'s checks do."""
+    raise error
+    yield  # pragma: no cover - makes this an async generator
+
+
 def _interactive_header(header: HeaderArg) -> InteractiveHeader | None:
     if header is None:
         return None
@@ -91,10 +109,17 @@ class Messages(Resource[Mode]):
 
     # -- the one way out ---------------------------------------------------------------------
 
-    async def _deliver(self, message: OutboundMessage, *, checked: bool = False) -> SentMessage:
+    async def _deliver(
+        self, message: OutboundMessage, *, checked: bool = False, screened: bool = False
+    ) -> SentMessage:
+        """Check ``message`` (unless ``checked``), keep the window guard (unless ``screened``
+        by ``send_many`` already), send it."""
         if not checked:
             _check_message(message)
         kind = type(message)
+        store = self._client.outcomes
+        if store is not None and kind is not TemplateMessage and not screened:
+            await _require_open_window(store, message.wa_id)
         return await self._client.call(
             ENDPOINTS[kind], _DECODE_SENT[kind], body=_json.encode(message)
         )
@@ -102,7 +127,8 @@ class Messages(Resource[Mode]):
     def _to(self, to: object, field: str = "to") -> str:
         return v.wa_id(to, field=field, default_country_code=self._client.default_country_code)
 
-    async def _send_any(self, message: OutboundMessage | Mapping[str, Any]) -> SentMessage:
+    def _outbound(self, message: OutboundMessage | Mapping[str, Any]) -> OutboundMessage:
+        """``message`` as the struct of its kind, its ``wa_id`` normalised."""
         if not isinstance(message, msgspec.Struct):
             message = message_from_dict(message)
         if type(message) not in ENDPOINTS:
@@ -110,7 +136,24 @@ class Messages(Resource[Mode]):
         normalized = self._to(message.wa_id, "wa_id")
         if normalized != message.wa_id:
             message = msgspec.structs.replace(message, wa_id=normalized)
-        return await self._deliver(message)
+        return message
+
+    async def _send_any(self, message: OutboundMessage | Mapping[str, Any]) -> SentMessage:
+        return await self._deliver(self._outbound(message))
+
+    async def _send_screened(
+        self, store: OutcomeStore, message: OutboundMessage | Mapping[str, Any]
+    ) -> SentMessage | str:
+        """``send_many``'s send with a store: bad input fails as usual; then a message to an
+        opted-out number, or a free-form one outside the window, is skipped (the reason
+        returned), never a request."""
+        outbound = self._outbound(message)
+        _check_message(outbound)
+        if await store.opted_out(outbound.wa_id):
+            return OPTED_OUT
+        if type(outbound) is not TemplateMessage and not await store.window_open(outbound.wa_id):
+            return WINDOW_CLOSED
+        return await self._deliver(outbound, checked=True, screened=True)
 
     @operation
     async def send(self, message: OutboundMessage | Mapping[str, Any]) -> SentMessage:
@@ -145,6 +188,7 @@ class Messages(Resource[Mode]):
         | AsyncIterable[OutboundMessage | Mapping[str, Any]],
         *,
         concurrency: int = 32,
+        outcomes: OutcomeStore | None = None,
     ) -> AsyncIterator[BulkResult]:
         """Send many messages, at most ``concurrency`` at a time; yield one ``BulkResult``
         per input, in the order they finish. Each goes as ``send`` sends it
@@ -154,23 +198,36 @@ class Messages(Resource[Mode]):
           generator of a million items keeps memory flat).
         - ``concurrency``: an integer >= 1 (default 32): sends in flight plus results not yet
           consumed never exceed it.
+        - ``outcomes``: an outcome store (``ivowaba.outcomes.open_store(url)``); default: the
+          client's ``outcomes``, if any. With a store, a campaign honours what customers said:
+          a message to a number that opted out (it sent STOP) is skipped, and so is a
+          free-form (non-template) message to a number that has not written in the last 24
+          hours; a skipped message is never a request and its result says why
+          (``skipped="opted_out"`` or ``"window_closed"``; never a ``WindowClosedError``).
+          Bad input is still its result's ``error``, store or not.
 
-        Yields ``BulkResult``: ``index`` (the position in the input), ``message``, and ``id``
-        or ``error``. A failed message (bad input, an API error, a lost connection, a closed
-        ``AsyncClient``) becomes its result's ``error``, with ``sent`` telling whether it may
-        have arrived; nothing stops the batch but leaving the loop, which cancels the sends
-        in flight. The client's rate limit and retry rules apply to every send.
+        Yields ``BulkResult``: ``index`` (the position in the input), ``message``, and ``id``,
+        ``error`` or ``skipped``. A failed message (bad input, an API error, a lost
+        connection, a closed ``AsyncClient``) becomes its result's ``error``, with ``sent``
+        telling whether it may have arrived (``False`` for a skipped one); nothing stops the
+        batch but leaving the loop, which cancels the sends in flight. The client's rate
+        limit and retry rules apply to every send.
 
-        Raises ``ValidationError`` (``concurrency``, ``messages``) when iteration starts;
-        whatever the input iterable itself raises; ``ClientClosedError`` on a closed
-        ``Client``.
+        Raises ``ValidationError`` (``concurrency``, ``messages``, ``outcomes``) when
+        iteration starts; whatever the input iterable itself raises; ``ClientClosedError`` on
+        a closed ``Client``.
 
         ```python
-        async for result in client.messages.send_many(messages, concurrency=64):
-            print(result.index, result.id or result.error)
+        async for result in client.messages.send_many(messages, concurrency=64, outcomes=store):
+            print(result.index, result.id or result.error or result.skipped)
         ```
         """
-        return _send_concurrently(self._send_any, messages, concurrency)
+        store = outcomes if outcomes is not None else self._client.outcomes
+        if store is None:
+            return _send_concurrently(self._send_any, messages, concurrency)
+        if not is_outcome_store(store):
+            return _refused(ValidationError("outcomes", OUTCOMES_RULE))
+        return _send_concurrently(partial(self._send_screened, store), messages, concurrency)
 
     # -- one method per kind -----------------------------------------------------------------
 

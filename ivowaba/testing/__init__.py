@@ -1,5 +1,6 @@
-"""A local IVOWBA for tests, demos and benchmarks: ``Emulator``, and the ``ivowaba_emulator``
-pytest fixture (registered when ivowaba is installed).
+"""A local IVOWBA for tests, demos and benchmarks: ``Emulator``, and the ``ivowaba_emulator``,
+``ivowaba_client`` and ``ivowaba_async_client`` pytest fixtures (registered when ivowaba is
+installed; the clients talk to that emulator and are closed after the test).
 
 ```python
 from ivowaba.testing import Emulator

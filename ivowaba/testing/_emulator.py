@@ -14,6 +14,8 @@ from types import TracebackType
 from aiohttp import web
 
 from ivowaba._runner import LoopRunner
+from ivowaba.testing._cloud import message_ids, wire_shape
+from ivowaba.testing._control import page_url
 from ivowaba.testing._notifications import Notifier
 from ivowaba.testing._server import build_app
 from ivowaba.testing._state import State
@@ -40,18 +42,45 @@ class Emulator(State):
     - ``delivery_delay``: seconds before each notification is posted.
     - ``delivery_attempts``, ``delivery_backoff``, ``delivery_timeout``: a notification is
       tried this many times (the reference says 3), ``backoff * 2**n`` seconds apart, each
-      POST given this long; then it is held for "Pull pending notification".
+      POST given this long; then it is held for "Pull pending notification". Inside
+      ``no_backoff()`` the attempts follow each other at once.
     - ``latency``: seconds added before every answer.
     - ``per_page``: templates per page of the template listings.
     - ``record``: keep every request in ``requests`` and every accepted send in ``outbox``.
       Turn it off for long benchmarks to keep memory flat; ``request_count`` and
       ``sent_count`` still count them.
+    - ``enforce_window``: play WhatsApp's 24-hour customer service window. Each message a
+      customer sends (``inbound_text``, ``inbound_media``, ...) opens their window; a
+      free-form (any non-template) send to a number whose window is closed (who never wrote,
+      or last wrote 24 hours ago or more) is accepted, then notified ``failed`` with 470, as
+      the gateway does. Templates always go; so does anything in the sandbox.
+    - ``template_review_delay``: seconds of its clock WhatsApp's review of a proposed template
+      takes (also settable later). Until then the template is ``submitted``; then it is
+      ``approved``, or ``rejected`` with a ``rejected_reason`` when it breaks one of the rules
+      ``templates.lint`` checks. ``0`` decides at the next read; ``advance()`` gets there
+      without waiting.
+    - ``webhook_format``: ``"reference"`` (the default) posts notifications in the
+      reference's format; ``"cloud"`` posts the same ones in the WhatsApp Cloud API envelope
+      (``{"object": "whatsapp_business_account", "entry": [...]}``, with ``metadata`` and
+      per-message ``pricing``), as gateways do since the On-Premises API's end, and names
+      every message, sent or received, with a ``wamid.`` id.
+      ``delivered``, ``pending`` and ``delivery_attempts`` keep the reference's format.
 
     What it holds: ``outbox`` (each accepted send), ``requests`` (everything received),
     ``templates`` (seeded with the reference's two), ``media``, ``business_profile``,
     ``about``, ``photo``, ``webhooks``, ``read_receipts``; ``delivered`` and ``pending``
     notifications; ``max_in_flight``, the most requests it answered at once. ``reset()``
     brings all of it back to the start.
+
+    Its clock: ``now`` is real time until ``advance(hours=25)`` moves it on (no test waits);
+    every timestamp in a notification and every window go by it. Statuses the way the
+    reference warns they can come: ``mark_failing(wa_id, code=480)`` (failed with any code),
+    ``statuses_arrive(duplicated=True, out_of_order=True)``, and ``hold_statuses()`` until
+    ``release_statuses()``.
+
+    Its web phone: open ``page_url`` in a browser to see every conversation as the customer
+    does, answer as the customer, and script faults; the JSON control API it uses is under
+    ``/_emulator/`` (``ivowaba.testing._control`` lists it).
 
     The reference's example requests name a few things it never shows (template ``"aut"``,
     media ``f043afd0-...``, webhook ``60243665...``): ``seed_reference_examples()`` adds them,
@@ -74,13 +103,19 @@ class Emulator(State):
         latency: float = 0.0,
         per_page: int = 15,
         record: bool = True,
+        enforce_window: bool = False,
+        template_review_delay: float = 1.0,
+        webhook_format: str = "reference",
     ) -> None:
         notifier = Notifier(
             attempts=delivery_attempts,
             backoff=delivery_backoff,
             timeout=delivery_timeout,
             delay=delivery_delay,
+            to_wire=wire_shape(webhook_format, display_phone_number=State.business_wa_id),
         )
+        #: The shape notifications are posted in: ``"reference"`` or ``"cloud"``.
+        self.webhook_format = webhook_format
         super().__init__(
             api_key,
             webhook=(webhook_url, webhook_username, webhook_password),
@@ -88,6 +123,9 @@ class Emulator(State):
             latency=latency,
             per_page=per_page,
             record=record,
+            enforce_window=enforce_window,
+            template_review_delay=template_review_delay,
+            message_ids=message_ids(webhook_format),
         )
         self.host = host
         self.port = port
@@ -107,6 +145,13 @@ class Emulator(State):
         if self._site is None:
             raise RuntimeError("the emulator is not running: start it first")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def page_url(self) -> str:
+        """The web phone's URL (``base_url`` + ``/``): every conversation as the customer
+        sees it, a composer to answer as the customer, and a panel for the emulator. Bound
+        beyond 127.0.0.1, it carries the token the page asks for there."""
+        return page_url(self.base_url, host=self.host, api_key=self.api_key)
 
     async def __aenter__(self) -> Emulator:
         await self._start()
@@ -152,7 +197,8 @@ class Emulator(State):
     async def _start(self) -> None:
         if self.running:
             raise RuntimeError("the emulator is already running")
-        site = web.AppRunner(build_app(self), access_log=None, shutdown_timeout=0.5)
+        app = build_app(self, host=self.host)
+        site = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await site.setup()
         try:
             await web.TCPSite(site, self.host, self.port).start()

@@ -6,7 +6,7 @@ import asyncio
 import fnmatch
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -126,6 +126,11 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    def snapshot(self) -> list[Fault]:
+        """Copies of the faults not used up yet, in the order they are tried."""
+        with self._lock:
+            return [replace(fault) for fault in self._faults]
 
     def __len__(self) -> int:
         return len(self._faults)

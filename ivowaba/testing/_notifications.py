@@ -16,14 +16,21 @@ import base64
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import msgspec
 
+from ivowaba._retry import backoff_skipped
+
 _encode = msgspec.json.Encoder().encode
+
+#: Webhook POSTs in flight at once (the client's open connections). Deliveries beyond it wait
+#: their turn before their POST starts: a POST's ``timeout`` is the webhook's time to answer,
+#: never a wait for a connection while many notifications are going out.
+CONNECTIONS = 100
 
 
 @dataclass
@@ -71,14 +78,28 @@ class DeliveryAttempt:
 class Notifier:
     """Posts notifications, each sequence in order, over one shared client session."""
 
-    def __init__(self, *, attempts: int, backoff: float, timeout: float, delay: float) -> None:
+    def __init__(
+        self,
+        *,
+        attempts: int,
+        backoff: float,
+        timeout: float,
+        delay: float,
+        to_wire: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        #: What a notification is turned into before it is posted (the Cloud API envelope);
+        #: ``None``: posted as it is. What is kept (``delivered``, ``log``, held) is unchanged.
+        self.to_wire = to_wire
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
         self.delay = delay
         self.delivered: list[dict[str, Any]] = []
         self.log: list[DeliveryAttempt] = []
+        #: Told ``("attempt", DeliveryAttempt)`` and ``("held", notification)``.
+        self.observers: list[Callable[[str, Any], None]] = []
         self._session: aiohttp.ClientSession | None = None
+        self._posting: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
@@ -86,9 +107,10 @@ class Notifier:
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._posting = asyncio.Semaphore(CONNECTIONS)
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.timeout),
-            connector=aiohttp.TCPConnector(limit=100),
+            connector=aiohttp.TCPConnector(limit=CONNECTIONS),
         )
 
     async def close(self) -> None:
@@ -102,6 +124,7 @@ class Notifier:
         if self._session is not None:
             await self._session.close()
         self._session = None
+        self._posting = None
         self._loop = None
         self._unfinished = 0
 
@@ -151,22 +174,31 @@ class Notifier:
     async def _deliver(self, webhook: Webhook, notification: dict[str, Any]) -> None:
         url = webhook.url
         if url is None or self._session is None:
-            webhook.held.append(notification)
+            self._hold(webhook, notification)
             return
         headers = {"Content-Type": "application/json"}
         if webhook.username is not None:
             credentials = f"{webhook.username}:{webhook.password or ''}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
-        body = _encode(notification)
+        body = _encode(notification if self.to_wire is None else self.to_wire(notification))
         for attempt in range(self.attempts):
-            if attempt:
+            if attempt and not backoff_skipped():
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
             result = await self._post(url, headers, body, notification)
             self.log.append(result)
+            self._publish("attempt", result)
             if result.accepted:
                 self.delivered.append(notification)
                 return
+        self._hold(webhook, notification)
+
+    def _hold(self, webhook: Webhook, notification: dict[str, Any]) -> None:
         webhook.held.append(notification)
+        self._publish("held", notification)
+
+    def _publish(self, event: str, item: Any) -> None:
+        for observer in self.observers:
+            observer(event, item)
 
     async def _post(
         self,
@@ -176,12 +208,16 @@ class Notifier:
         notification: dict[str, Any],
     ) -> DeliveryAttempt:
         assert self._session is not None
-        try:
-            async with self._session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                return DeliveryAttempt(notification, url, response.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            return DeliveryAttempt(notification, url, None, f"{type(exc).__name__}: {exc}")
+        assert self._posting is not None
+        # The session's timeout counts from the POST's start, a wait for a free connection
+        # included: waiting here for one first keeps that wait out of it.
+        async with self._posting:
+            try:
+                async with self._session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    return DeliveryAttempt(notification, url, response.status)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                return DeliveryAttempt(notification, url, None, f"{type(exc).__name__}: {exc}")
 
     async def settle(self, timeout: float) -> None:
         """Wait until every enqueued notification is delivered or held."""

@@ -7,17 +7,11 @@ Status notifications carry ``statuses``; inbound ones carry ``contacts`` (who wr
 from __future__ import annotations
 
 import secrets
-import time
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NamedTuple
 
-#: Error titles of the failure codes the reference shows.
-FAILURE_TITLES: Final = {
-    470: (
-        "Message failed to send because more than 24 hours have passed since the customer "
-        "last replied to this number"
-    ),
-    480: "Failed to send message since we detect an identity change of the contact",
-}
+from ivowaba.types.error_codes import ErrorCode
+
 ERRORS_HREF: Final = "https://developers.facebook.com/docs/whatsapp/api/errors/"
 
 #: What a media message defaults to when a test gives no content type.
@@ -41,8 +35,24 @@ def inbound_message_id() -> str:
     return "ABGG" + secrets.token_urlsafe(18)
 
 
-def timestamp() -> str:
-    return str(int(time.time()))
+class MessageIds(NamedTuple):
+    """How an emulator names messages: each function takes the customer's number and returns
+    a new id, of a message sent to them (``outbound``) or by them (``inbound``)."""
+
+    outbound: Callable[[str], str]
+    inbound: Callable[[str], str]
+
+
+#: The ids of the reference's examples (``gBEG...`` sent, ``ABGG...`` received); the Cloud
+#: API's ``wamid.`` ones are ``_cloud.CLOUD_IDS``.
+REFERENCE_IDS: Final = MessageIds(
+    lambda wa_id: outbound_message_id(), lambda wa_id: inbound_message_id()
+)
+
+
+def timestamp(at: float) -> str:
+    """A notification's ``timestamp``: whole seconds since the epoch, as a string."""
+    return str(int(at))
 
 
 # -- statuses ------------------------------------------------------------------------------
@@ -61,16 +71,18 @@ def status(
     recipient_id: str,
     state: str,
     *,
+    at: float,
     conversation: dict[str, Any] | None = None,
     category: str = "service",
 ) -> dict[str, Any]:
-    """``sent``/``delivered`` carry the conversation and pricing; ``read`` does not."""
+    """A ``state`` status of the message, at ``at`` (seconds since the epoch).
+    ``sent``/``delivered`` carry the conversation and pricing; ``read`` does not."""
     entry: dict[str, Any] = {
         "id": message_id,
         "recipient_id": recipient_id,
         "status": state,
         "type": "message",
-        "timestamp": timestamp(),
+        "timestamp": timestamp(at),
     }
     if conversation is not None:
         entry["conversation"] = conversation
@@ -78,18 +90,32 @@ def status(
     return {"statuses": [entry]}
 
 
-def failed(message_id: str, recipient_id: str, code: int) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "title": FAILURE_TITLES.get(code, "Message failed")}
+def error(code: int, title: str | None = None) -> dict[str, Any]:
+    """One entry of a failed status's ``errors``: ``code`` and ``title`` (by default the
+    code's title in :class:`~ivowaba.types.error_codes.ErrorCode`, "Message failed" for a
+    code it does not name), with its ``href`` for 470."""
+    known = ErrorCode.lookup(code)
+    entry: dict[str, Any] = {
+        "code": code,
+        "title": title or (known.title if known is not None else "Message failed"),
+    }
     if code == 470:
-        error["href"] = ERRORS_HREF
+        entry["href"] = ERRORS_HREF
+    return entry
+
+
+def failed(
+    message_id: str, recipient_id: str, error: Mapping[str, Any], *, at: float
+) -> dict[str, Any]:
+    """The ``failed`` status of the message, with ``error`` (made by :func:`error`)."""
     return {
         "statuses": [
             {
-                "errors": [error],
+                "errors": [dict(error)],
                 "id": message_id,
                 "recipient_id": recipient_id,
                 "status": "failed",
-                "timestamp": timestamp(),
+                "timestamp": timestamp(at),
             }
         ]
     }
@@ -103,13 +129,16 @@ def inbound(
     kind: str,
     content: dict[str, Any],
     *,
+    at: float,
     name: str | None = None,
     context: dict[str, str] | None = None,
+    ids: MessageIds = REFERENCE_IDS,
 ) -> dict[str, Any]:
-    """A customer's message: ``content`` holds the type's own fields (``{"text": {...}}``)."""
+    """A customer's message, sent at ``at``: ``content`` holds the type's own fields
+    (``{"text": {...}}``); its id is made by ``ids``."""
     message: dict[str, Any] = {"context": context} if context is not None else {}
     message.update(
-        {"from": from_, "id": inbound_message_id(), "timestamp": timestamp(), "type": kind}
+        {"from": from_, "id": ids.inbound(from_), "timestamp": timestamp(at), "type": kind}
     )
     message.update(content)
     return {

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from ivowaba._operations import OPERATIONS, SANDBOX_PREFIX, Form, Operation
 from ivowaba.testing import _seed, _templates
+from ivowaba.testing._control import add_phone
 from ivowaba.testing._records import RecordedRequest, StoredMedia
 from ivowaba.testing._state import State
 from ivowaba.testing._validation import RULES, Body, Errors, template_spec, unprocessable, validate
@@ -142,6 +143,7 @@ async def download_media(call: Call) -> web.StreamResponse:
 
 
 def _listing(call: Call, templates: list[dict[str, Any]]) -> web.Response:
+    call.state.review_templates()
     number = _templates.page_number(call.request.query.get("page"))
     url = str(call.request.url.with_query(None))
     return json_response(_templates.page(templates, number, call.state.per_page, url))
@@ -169,6 +171,7 @@ async def create_template(call: Call) -> web.StreamResponse:
 
 
 def _template(call: Call) -> dict[str, Any] | None:
+    call.state.review_templates()
     return call.state.templates.get(call.param("template_id"))
 
 
@@ -452,9 +455,10 @@ async def _in_flight(request: web.Request, handler: RouteHandler) -> web.StreamR
         return await handler(request)
 
 
-def build_app(state: State) -> web.Application:
+def build_app(state: State, *, host: str = "127.0.0.1") -> web.Application:
     """The aiohttp application serving ``state``: a route for every path of every operation
-    of the table."""
+    of the table, and the web phone with its control API (``_control``) for an emulator
+    listening on ``host``."""
     # Uploads (profile photos) may be larger than aiohttp's 1 MiB default.
     app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[_in_flight])
     app[STATE_KEY] = state
@@ -463,5 +467,6 @@ def build_app(state: State) -> web.Application:
             sandbox = path.startswith(SANDBOX_PREFIX + "/")
             app.router.add_route(operation.method, path, _route(state, operation, sandbox))
     app.router.add_route("GET", "/_emulator/profile-photo/{digest}", serve_photo)
+    add_phone(app, state, host=host)
     app.router.add_route("*", "/{tail:.*}", _unrouted(state))
     return app

@@ -5,16 +5,23 @@ webhooks and their notifications, and the scripted faults. Its public methods ar
 way anything changes it: the HTTP front (``_server``) answering a request, a test scripting
 the emulator, and later a web page or a control API. It knows nothing of HTTP or of event
 loops beyond handing notifications to the ``Notifier``.
+
+It keeps its own clock (``now``, moved by ``advance()``): every timestamp it writes into a
+notification, and each customer's 24-hour window, go by it.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any, Final
 
+from ivowaba._limits import CUSTOMER_SERVICE_WINDOW
 from ivowaba.testing import _payloads, _seed, _templates
 from ivowaba.testing._faults import Fault, Faults
 from ivowaba.testing._notifications import DeliveryAttempt, Notifier, Webhook
@@ -23,9 +30,14 @@ from ivowaba.testing._records import OutboxEntry, RecordedRequest, StoredMedia
 _BILLED_CATEGORIES: Final = frozenset({"marketing", "utility", "authentication"})
 _PUNCTUATION: Final = str.maketrans("", "", "+ -()")
 _PROFILE_FIELDS: Final = ("address", "description", "email", "vertical", "websites")
+#: The one send that may go outside the 24-hour window: a template.
+_TEMPLATE_SEND: Final = "messages.send_template"
+_WINDOW_SECONDS: Final = CUSTOMER_SERVICE_WINDOW.total_seconds()
 
 #: ``(url, username, password)`` of the webhook notifications go to.
 WebhookConfig = tuple[str | None, str | None, str | None]
+#: Told of each change as ``(event, item)``: see ``State.observe``.
+Observer = Callable[[str, Any], None]
 
 
 class State:
@@ -44,22 +56,34 @@ class State:
         latency: float,
         per_page: int,
         record: bool,
+        enforce_window: bool = False,
+        template_review_delay: float = 1.0,
+        message_ids: _payloads.MessageIds = _payloads.REFERENCE_IDS,
     ) -> None:
         self.api_key = api_key
+        #: How messages sent and received are named (``wamid.`` ids in Cloud mode).
+        self.message_ids = message_ids
+        #: Seconds (of the emulator's clock) WhatsApp's review of a proposed template takes.
+        self.template_review_delay = template_review_delay
         self.latency = latency
         self.per_page = per_page
         self.record = record
         #: The statuses a successful send goes through, each one notification.
         self.status_lifecycle: tuple[str, ...] = ("sent", "delivered", "read")
+        #: Free-form sends to a customer whose 24-hour window is closed fail with 470.
+        self.enforce_window = enforce_window
         self._webhook_config = webhook
+        self._hold_lock = threading.Lock()
         self._faults = Faults()
         self._notifier = notifier
         #: Requests being answered right now.
         self.in_flight = 0
+        self._observers: list[Observer] = []
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything sent, received, scripted and stored since the start."""
+        """Forget everything sent, received, scripted and stored since the start (customers'
+        windows and held statuses too), and set the clock back to real time."""
         self.outbox: list[OutboxEntry] = []
         self.requests: list[RecordedRequest] = []
         self.sent_count = 0
@@ -69,6 +93,7 @@ class State:
         self.read_receipts: list[str] = []
         self.templates: dict[str, dict[str, Any]] = {t["id"]: t for t in _seed.templates()}
         self.own_template_ids: set[str] = set(_seed.OWN_TEMPLATE_IDS)
+        self.template_reviews = _templates.Reviews()
         self.media: dict[str, StoredMedia] = {}
         self.business_profile: dict[str, Any] = _seed.business_profile()
         self.about: str = _seed.ABOUT
@@ -78,10 +103,20 @@ class State:
         webhook = Webhook(_seed.WEBHOOK_ID, _seed.WEBHOOK_NAME, url, username, password)
         self.webhooks: dict[str, Webhook] = {webhook.id: webhook}
         self.invalid_numbers: set[str] = set()
-        self.failing_numbers: dict[str, int] = {}
+        #: The error each number's messages fail with (``mark_failing``).
+        self.failing_numbers: dict[str, dict[str, Any]] = {}
         self._conversations: dict[tuple[str, str], dict[str, Any]] = {}
+        self._clock_offset = 0.0
+        #: When each customer last wrote (emulator clock, seconds since the epoch).
+        self._last_inbound: dict[str, float] = {}
+        self._statuses_duplicated = False
+        self._statuses_out_of_order = False
+        with self._hold_lock:
+            self._holding = False
+            self._on_hold: list[list[dict[str, Any]]] = []
         self._faults.clear()
         self._notifier.reset()
+        self._publish("reset", None)
 
     # -- deliveries: opened and closed with the server, on its event loop ------------------
 
@@ -125,17 +160,18 @@ class State:
     ) -> OutboxEntry:
         """A valid send: keep it in the outbox and start its status notifications."""
         entry = OutboxEntry(
-            id=_payloads.outbound_message_id(),
+            id=self.message_ids.outbound(body["wa_id"]),
             endpoint=endpoint,
             operation=operation,
             wa_id=body["wa_id"],
             body=body,
             sandbox=sandbox,
-            timestamp=time.time(),
+            timestamp=self.now,
         )
         self.sent_count += 1
         if self.record:
             self.outbox.append(entry)
+            self._publish("sent", entry)
         if self.webhook.url is not None:
             self._notify_sent(entry)
         return entry
@@ -165,15 +201,24 @@ class State:
         template = _templates.create(spec)
         self.templates[template["id"]] = template
         self.own_template_ids.add(template["id"])
+        self.template_reviews.defined(template, spec, self.now + self.template_review_delay)
         return template
 
     def update_template(self, template: dict[str, Any], spec: dict[str, Any]) -> None:
         _templates.update(template, spec)
+        self.template_reviews.defined(template, spec, self.now + self.template_review_delay)
 
     def propose_template(self, template: dict[str, Any]) -> None:
         """Submit ``template`` for approval (an approved or submitted one stays as it is)."""
         if template["status"] not in ("approved", "submitted"):
             template.update(status="submitted", updated_at=_templates.now_iso())
+            self.template_reviews.submitted(template, self.now + self.template_review_delay)
+
+    def review_templates(self) -> None:
+        """Give WhatsApp's verdict on each proposed template whose review is due by ``now``
+        (``template_review_delay`` after it was proposed): approved, or rejected with a
+        ``rejected_reason`` when it breaks a rule ``templates.lint`` checks."""
+        self.template_reviews.settle(self.templates, self.now)
 
     def update_business_profile(self, fields: Mapping[str, Any]) -> None:
         """Set the profile fields given (others in ``fields`` are ignored)."""
@@ -251,10 +296,17 @@ class State:
         """``contacts/check`` answers ``invalid`` for ``number`` (written any way)."""
         self.invalid_numbers.add(number.translate(_PUNCTUATION))
 
-    def mark_failing(self, wa_id: str, code: int = 470) -> None:
-        """Messages to ``wa_id`` are accepted, then notified ``failed`` with ``code`` (the
-        reference shows 470, outside the 24-hour window, and 480, identity changed)."""
-        self.failing_numbers[wa_id.translate(_PUNCTUATION)] = code
+    def mark_failing(self, wa_id: str, code: int = 470, title: str | None = None) -> None:
+        """Messages to ``wa_id`` (templates too) are accepted, then notified ``failed`` with
+        ``errors: [{code, title}]``. Any code: the reference shows 470 (outside the 24-hour
+        window) and 480 (identity change of the contact, "you may send the message a next few
+        minutes"); the title is the code's in :class:`~ivowaba.types.error_codes.ErrorCode`
+        ("Message failed" for a code it does not name) unless ``title`` is given.
+        ``failing_numbers.pop(wa_id)`` lets the number receive again.
+        """
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise TypeError(f"mark_failing: code must be an int error code, not {code!r}")
+        self.failing_numbers[wa_id.translate(_PUNCTUATION)] = _payloads.error(code, title)
 
     def fail_next(
         self,
@@ -307,6 +359,36 @@ class State:
         """Forget every scripted fault not used yet."""
         self._faults.clear()
 
+    @property
+    def scripted_faults(self) -> list[Fault]:
+        """The scripted faults not used up yet, in the order they are tried (copies)."""
+        return self._faults.snapshot()
+
+    # -- observers (the web phone's live updates) ------------------------------------------
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(event, item)`` on every change, from the thread making it:
+        ``"sent"`` (an ``OutboxEntry``), ``"notification"`` (a customer's message or a
+        status, when it leaves for the webhook or is held), ``"attempt"`` (a
+        ``DeliveryAttempt``), ``"held"`` (a notification kept for pulling), ``"reset"``.
+        Returns the function that stops it."""
+        self._observers.append(observer)
+        self._notifier.observers.append(observer)
+
+        def stop() -> None:
+            self._observers.remove(observer)
+            self._notifier.observers.remove(observer)
+
+        return stop
+
+    def _publish(self, event: str, item: Any) -> None:
+        for observer in self._observers:
+            observer(event, item)
+
+    def _publish_all(self, notifications: Sequence[dict[str, Any]]) -> None:
+        for notification in notifications:
+            self._publish("notification", notification)
+
     # -- notifications ---------------------------------------------------------------------
 
     @property
@@ -327,7 +409,10 @@ class State:
 
     def notify(self, notification: dict[str, Any]) -> dict[str, Any]:
         """Deliver any notification as it is (a ``deleted`` status, a ``system`` message, a
-        type not known yet...); without a webhook URL it is held at once."""
+        type not known yet...); without a webhook URL it is held at once. A customer's
+        message in it (any but a ``system`` one) opens their 24-hour window."""
+        self._note_inbound(notification)
+        self._publish("notification", notification)
         if self.webhook.url is None:
             self.webhook.held.append(notification)
         else:
@@ -336,9 +421,9 @@ class State:
 
     def _notify_sent(self, entry: OutboxEntry) -> None:
         """Start the status notifications of an accepted send."""
-        code = self.failing_numbers.get(entry.wa_id)
-        if code is not None:
-            notifications = [_payloads.failed(entry.id, entry.wa_id, code)]
+        error = self._failure(entry)
+        if error is not None:
+            notifications = [_payloads.failed(entry.id, entry.wa_id, error, at=entry.timestamp)]
         else:
             category = self._category(entry)
             conversation = self._conversation(entry.wa_id, category)
@@ -347,16 +432,41 @@ class State:
                     entry.id,
                     entry.wa_id,
                     state,
+                    at=entry.timestamp,
                     conversation=conversation if state in ("sent", "delivered") else None,
                     category=category,
                 )
                 for state in self.status_lifecycle
             ]
+        self._send_statuses(notifications)
+
+    def _failure(self, entry: OutboxEntry) -> dict[str, Any] | None:
+        """The error a send fails with, if any: its number's (``mark_failing``), else 470 for a
+        free-form message outside the customer's window when the window is enforced (the
+        sandbox takes any message)."""
+        error = self.failing_numbers.get(entry.wa_id)
+        if error is not None or not self.enforce_window or entry.sandbox:
+            return error
+        if entry.operation == _TEMPLATE_SEND or self.window_open(entry.wa_id):
+            return None
+        return _payloads.error(470)
+
+    def _send_statuses(self, notifications: list[dict[str, Any]]) -> None:
+        """Deliver one send's statuses as ``statuses_arrive`` says, or hold them."""
+        if self._statuses_out_of_order:
+            notifications = notifications[::-1]
+        if self._statuses_duplicated:
+            notifications = notifications + copy.deepcopy(notifications)
+        with self._hold_lock:
+            if self._holding:
+                self._on_hold.append(notifications)
+                return
+        self._publish_all(notifications)
         self._notifier.enqueue(self.webhook, notifications)
 
     def _category(self, entry: OutboxEntry) -> str:
         """Pricing category: a template's own category, else a service conversation."""
-        if entry.operation != "messages.send_template":
+        if entry.operation != _TEMPLATE_SEND:
             return "service"
         template = self.templates.get(entry.body["template_id"], {})
         category = str(template.get("category_id", "utility")).lower()
@@ -366,13 +476,106 @@ class State:
         """The open conversation with ``wa_id`` in ``category``, or a new 24-hour one."""
         key = (wa_id, category)
         current = self._conversations.get(key)
-        now = time.time()
+        now = self.now
         if current is None or current["expiration_timestamp"] <= now:
             current = _payloads.conversation(wa_id, category, now)
             self._conversations[key] = current
         return current
 
+    # -- the clock, the 24-hour window, how statuses arrive ----------------------------------
+
+    @property
+    def now(self) -> float:
+        """The emulator's time in seconds since the epoch: real time, moved on by every
+        ``advance()`` since the start (or the last ``reset()``)."""
+        return time.time() + self._clock_offset
+
+    def advance(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> float:
+        """Move the emulator's clock forward (``emu.advance(hours=25)``) and return the new
+        ``now``. Nothing waits: later notifications carry the later timestamps, and windows
+        opened before may now be closed."""
+        step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if step < timedelta(0):
+            raise ValueError(f"advance: the clock only moves forward, not by {step}")
+        self._clock_offset += step.total_seconds()
+        return self.now
+
+    def window_open(self, wa_id: str) -> bool:
+        """Whether ``wa_id`` wrote within the last 24 hours of the emulator's clock (the
+        customer service window), so that a free-form message may be sent to them."""
+        last = self._last_inbound.get(wa_id.translate(_PUNCTUATION))
+        return last is not None and self.now - last < _WINDOW_SECONDS
+
+    def _note_inbound(self, notification: Mapping[str, Any]) -> None:
+        """Open the window of each customer writing in ``notification``, at their message's
+        timestamp (``now`` if it has none)."""
+        messages = notification.get("messages")
+        for message in messages if isinstance(messages, list) else ():
+            sender = message.get("from") if isinstance(message, dict) else None
+            if not isinstance(sender, str) or message.get("type") == "system":
+                continue
+            stamp = message.get("timestamp")
+            at = float(stamp) if isinstance(stamp, str) and stamp.isdigit() else self.now
+            wa_id = sender.translate(_PUNCTUATION)
+            self._last_inbound[wa_id] = max(at, self._last_inbound.get(wa_id, at))
+
+    def statuses_arrive(self, *, duplicated: bool = False, out_of_order: bool = False) -> None:
+        """How the statuses of each send arrive from now on, as the reference warns they may.
+
+        ``duplicated``: each status notification is delivered twice (the send's whole
+        sequence, then again, so a second ``delivered`` comes after ``read``).
+        ``out_of_order``: last first (``read``, ``delivered``, ``sent``). Both: read,
+        delivered, sent, read, delivered, sent. ``statuses_arrive()`` goes back to once each,
+        in order; so does ``reset()``.
+        """
+        self._statuses_duplicated = duplicated
+        self._statuses_out_of_order = out_of_order
+
+    def hold_statuses(self) -> None:
+        """Keep the status notifications of sends from now on, undelivered, until
+        ``release_statuses()``: a gateway late with its reports, without waiting on a clock.
+        Customer messages are still delivered at once."""
+        with self._hold_lock:
+            self._holding = True
+
+    def release_statuses(self) -> int:
+        """Deliver every status held since ``hold_statuses()`` (each send's as
+        ``statuses_arrive`` made them) and stop holding; returns how many notifications.
+        ``wait_delivered()`` then waits for them."""
+        with self._hold_lock:
+            self._holding = False
+            held, self._on_hold = self._on_hold, []
+        for notifications in held:
+            self._publish_all(notifications)
+            self._notifier.enqueue(self.webhook, notifications)
+        return sum(map(len, held))
+
+    @property
+    def statuses_on_hold(self) -> list[dict[str, Any]]:
+        """The status notifications ``hold_statuses()`` is keeping, in the order they will
+        go out."""
+        with self._hold_lock:
+            return [notification for held in self._on_hold for notification in held]
+
     # -- customers writing -----------------------------------------------------------------
+
+    def _customer_sends(
+        self,
+        from_: str,
+        kind: str,
+        content: dict[str, Any],
+        *,
+        name: str | None,
+        context: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Notify a message of ``from_``, sent now, with an id of the emulator's format."""
+        return self.notify(
+            _payloads.inbound(
+                from_, kind, content, at=self.now, name=name, context=context, ids=self.message_ids
+            )
+        )
 
     def _context(self, context_id: str | None) -> dict[str, str] | None:
         return None if context_id is None else {"from": self.business_wa_id, "id": context_id}
@@ -384,7 +587,7 @@ class State:
         a reply to that message. Returns the notification."""
         content = {"text": {"body": text}}
         context = self._context(context_id)
-        return self.notify(_payloads.inbound(from_, "text", content, name=name, context=context))
+        return self._customer_sends(from_, "text", content, name=name, context=context)
 
     def inbound_reply(
         self, from_: str, message_id: str, text: str, *, name: str | None = None
@@ -421,7 +624,7 @@ class State:
         media = _payloads.media_object(
             media_id, stored.content_type, stored.sha256, caption=caption, filename=filename
         )
-        return self.notify(_payloads.inbound(from_, kind, {kind: media}, name=name))
+        return self._customer_sends(from_, kind, {kind: media}, name=name)
 
     def inbound_location(
         self,
@@ -439,14 +642,14 @@ class State:
         optional = {"name": place_name, "address": address, "url": url}
         location.update({k: v for k, v in optional.items() if v is not None})
         content = {"location": location}
-        return self.notify(_payloads.inbound(from_, "location", content, name=name))
+        return self._customer_sends(from_, "location", content, name=name)
 
     def inbound_contacts(
         self, from_: str, contacts: Sequence[Mapping[str, Any]], *, name: str | None = None
     ) -> dict[str, Any]:
         """The customer shares contact cards (in the wire shape: ``name``, ``phones``, ...)."""
         content = {"contacts": [dict(card) for card in contacts]}
-        return self.notify(_payloads.inbound(from_, "contacts", content, name=name))
+        return self._customer_sends(from_, "contacts", content, name=name)
 
     def inbound_interactive_reply(
         self,
@@ -472,10 +675,8 @@ class State:
                 row["description"] = description
             reply = {"type": "list_reply", "list_reply": row}
         context = self._context(context_id)
-        return self.notify(
-            _payloads.inbound(
-                from_, "interactive", {"interactive": reply}, name=name, context=context
-            )
+        return self._customer_sends(
+            from_, "interactive", {"interactive": reply}, name=name, context=context
         )
 
     def inbound_button(
@@ -490,4 +691,4 @@ class State:
         """The customer taps a quick-reply button of a template message ``context_id``."""
         content = {"button": {"payload": payload, "text": text}}
         context = self._context(context_id)
-        return self.notify(_payloads.inbound(from_, "button", content, name=name, context=context))
+        return self._customer_sends(from_, "button", content, name=name, context=context)

@@ -1,16 +1,18 @@
-"""Message templates: the stored object built from a create/update body, and listing pages."""
+"""Message templates: the stored object built from a create/update body, WhatsApp's review of
+a proposed one, and listing pages."""
 
 from __future__ import annotations
 
 import math
-import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Final
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
-_NOT_NAME = re.compile(r"[^a-z0-9]+")
+from ivowaba import _limits, _template_rules
+
+#: WhatsApp's ``rejected_reason`` for a template refused for its form.
+INVALID_FORMAT: Final = "INVALID_FORMAT"
 
 
 def now_iso() -> str:
@@ -25,8 +27,8 @@ def new_template_id() -> str:
 
 def _parameters(text: str | None) -> dict[str, None] | list[Any]:
     # The gateway is a PHP app: an empty map comes out as an empty JSON array.
-    names = sorted(set(_PLACEHOLDER.findall(text or "")), key=int)
-    return {f"{{{{{n}}}}}": None for n in names} if names else []
+    numbers = sorted(set(_limits.template_parameters(text)))
+    return {f"{{{{{n}}}}}": None for n in numbers} if numbers else []
 
 
 def _component(kind: str, spec: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -95,7 +97,7 @@ def create(spec: dict[str, Any], template_id: str | None = None) -> dict[str, An
     return {
         "id": template_id or new_template_id(),
         "label": spec["label"],
-        "template_name": _NOT_NAME.sub("_", spec["label"].lower()).strip("_") or "template",
+        "template_name": _limits.template_name(spec["label"]) or "template",
         "template_id": secrets.randbelow(9 * 10**15) + 10**15,
         "status": status_for(spec),
         "category_id": spec["category_id"],
@@ -117,6 +119,57 @@ def update(template: dict[str, Any], spec: dict[str, Any]) -> None:
         components=components(spec),
         updated_at=now_iso(),
     )
+
+
+class Reviews:
+    """WhatsApp's review of the templates proposed to it, on the emulator's clock.
+
+    A proposed template (``is_propose``, or "Propose template") is ``submitted`` until its
+    review is due, then ``approved``, or ``rejected`` with a ``rejected_reason`` when its last
+    definition breaks one of WhatsApp's rules: the rules ``templates.lint`` checks
+    (``ivowaba._template_rules``), so the emulator approves what the client lets through.
+    A verdict is given when the templates are next read (``settle``): nothing waits.
+    """
+
+    def __init__(self) -> None:
+        #: Each template's last definition (the body of its create or update).
+        self._definitions: dict[str, Mapping[str, Any]] = {}
+        #: Templates under review: when the verdict is due, and the reason to reject (or None).
+        self._due: dict[str, tuple[float, str | None]] = {}
+
+    def defined(self, template: dict[str, Any], spec: Mapping[str, Any], due: float) -> None:
+        """``template`` was created or updated from ``spec``; reviewed (verdict at ``due``)
+        when it is submitted."""
+        self._definitions[template["id"]] = spec
+        self._due.pop(template["id"], None)
+        template.pop("rejected_reason", None)
+        if template["status"] == "submitted":
+            self.submitted(template, due)
+
+    def submitted(self, template: dict[str, Any], due: float) -> None:
+        """``template`` is proposed: its verdict is due at ``due`` (a template the emulator
+        did not create, seeded or added, has no rule to break)."""
+        template.pop("rejected_reason", None)
+        spec = self._definitions.get(template["id"])
+        found = _template_rules.problems(spec) if spec is not None else []
+        reason = "; ".join(str(problem) for problem in found)
+        self._due[template["id"]] = (due, f"{INVALID_FORMAT}: {reason}" if found else None)
+
+    def settle(self, templates: Mapping[str, dict[str, Any]], now: float) -> None:
+        """Give every verdict due by ``now`` to the templates under review."""
+        for template_id, (due, reason) in list(self._due.items()):
+            if due > now:
+                continue
+            del self._due[template_id]
+            template = templates.get(template_id)
+            if template is None or template["status"] != "submitted":
+                continue
+            if reason is None:
+                template.update(status=_limits.TEMPLATE_APPROVED, updated_at=now_iso())
+            else:
+                template.update(
+                    status=_limits.TEMPLATE_REJECTED, rejected_reason=reason, updated_at=now_iso()
+                )
 
 
 def page_number(raw: str | None) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 
+from ivowaba import _limits
 from ivowaba.types._base import Inbound, Outbound
 
 __all__ = [
@@ -17,14 +17,13 @@ __all__ = [
     "TemplateHeaderSpec",
     "TemplateLanguage",
     "TemplateOtpSpec",
+    "TemplateProblem",
 ]
-
-_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
 def count_placeholders(text: str | None) -> int:
     """How many distinct ``{{n}}`` placeholders ``text`` holds."""
-    return len(set(_PLACEHOLDER.findall(text or "")))
+    return len(set(_limits.template_parameters(text)))
 
 
 class TemplateButtonInfo(Inbound):
@@ -47,7 +46,12 @@ class TemplateComponentInfo(Inbound):
 
 
 class Template(Inbound):
-    """A message template, as "Show template" answers it."""
+    """A message template, as "Show template" answers it.
+
+    ``status`` follows WhatsApp's review: ``"submitted"`` (or ``"pending"``) while it waits,
+    then ``"approved"`` or ``"rejected"``; ``rejected_reason`` says why, when the gateway
+    does.
+    """
 
     id: str
     label: str | None = None
@@ -58,6 +62,7 @@ class Template(Inbound):
     language_id: str | None = None
     components: list[TemplateComponentInfo] = msgspec.field(default_factory=list)
     histories: list[Any] = msgspec.field(default_factory=list)
+    rejected_reason: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -145,3 +150,21 @@ class TemplateSpec(Outbound):
     otp: list[Any] | None = None
     add_security_recommendation: bool | None = None
     code_expiration_minutes: int | None = None
+
+
+class TemplateProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """One rule a template definition breaks (``templates.lint``, and the ``problems`` of the
+    ``ValidationError`` that ``templates.create`` / ``update`` raise).
+
+    - ``component``: ``"template"`` (label, category, language, ...), ``"header"``,
+      ``"body"``, ``"footer"``, ``"buttons"`` or ``"otp"``.
+    - ``field``: where, as the request body has it: ``"body.text"``, ``"buttons[1].text"``.
+    - ``rule``: the rule broken, e.g. ``"must not start with a parameter"``.
+    """
+
+    component: str
+    field: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.rule}"

@@ -11,12 +11,10 @@ from ivowaba.webhooks._dispatcher import Dispatcher
 from ivowaba.webhooks._receiver import (
     DEFAULT_MAX_BODY,
     DEFAULT_READ_TIMEOUT,
+    GONE,
     Receiver,
     Reply,
 )
-
-# What is answered to a client that hung up: never sent, but aiohttp wants a response.
-_GONE = Reply(400, "the connection closed before the whole body arrived\n")
 
 
 def create_app(
@@ -38,6 +36,7 @@ def create_app(
       answered 408 and its connection closed. A connection that has not sent complete
       headers this long after it opened, or after its previous response, is closed too.
 
+    Takes notifications of either shape, the reference's format or the Cloud API envelope.
     Answers 401 (with ``WWW-Authenticate``) without the right credentials, 405 to anything
     but POST, 413 past ``max_body``, 400 for a body that is not a notification, 200 once every
     handler succeeded (also when none matched, or for a duplicate), and 500 when a handler
@@ -73,7 +72,7 @@ def create_app(
             return _response(reply, close=True)
         if request.transport is None:  # it hung up before this handler started
             receiver.client_gone(request.remote)
-            return _response(_GONE, close=True)
+            return _response(GONE, close=True)
         try:
             with anyio.fail_after(receiver.read_timeout):
                 body = await request.read()
@@ -83,7 +82,7 @@ def create_app(
             return await _answer_and_close(request, receiver.timed_out(request.remote))
         except ConnectionError:  # ConnectionResetError, aiohttp's ClientConnectionResetError
             receiver.client_gone(request.remote)
-            return _response(_GONE, close=True)
+            return _response(GONE, close=True)
         except asyncio.CancelledError:  # aiohttp's handler_cancellation, or a shutdown
             receiver.client_gone(request.remote, cancelled=True)
             raise

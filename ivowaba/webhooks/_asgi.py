@@ -8,14 +8,18 @@ from typing import Any
 import anyio
 
 from ivowaba.webhooks._dispatcher import Dispatcher
-from ivowaba.webhooks._receiver import DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT, Receiver, Reply
+from ivowaba.webhooks._receiver import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_READ_TIMEOUT,
+    NOT_FOUND,
+    Receiver,
+    Reply,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_NOT_FOUND = Reply(404, "not found\n")
 
 
 class WebhookASGIApp:
@@ -51,7 +55,7 @@ class WebhookASGIApp:
         root: str = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :] or "/"
-        return None if path == self.path else _NOT_FOUND
+        return None if path == self.path else NOT_FOUND
 
     def _check_headers(self, scope: Scope) -> Reply | None:
         receiver = self.receiver
@@ -101,9 +105,10 @@ def asgi_app(
     max_body: int = DEFAULT_MAX_BODY,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> WebhookASGIApp:
-    """An ASGI application receiving IVOWBA notifications, answering exactly as
-    :func:`create_app` does, for any ASGI server or framework (uvicorn, hypercorn, Starlette,
-    FastAPI), with no dependency on any of them.
+    """An ASGI application receiving IVOWBA notifications (of either shape, the reference's
+    format or the Cloud API envelope), answering exactly as :func:`create_app` does, for any
+    ASGI server or framework (uvicorn, hypercorn, Starlette, FastAPI), with no dependency on
+    any of them.
 
     - ``path``: the one path served (404 elsewhere); ``None``, the default, serves whatever
       path the framework routes to it.
@@ -113,9 +118,12 @@ def asgi_app(
       client that hangs up before sending its whole body is logged at DEBUG by the
       ``ivowaba.webhooks`` logger.
 
-    In FastAPI or Starlette, route a path to it, on the same server as the rest of the app::
+    In FastAPI or Starlette, route a path to it, on the same server as the rest of the app
+    (a ``Route``: ``app.mount`` would answer ``/webhook`` with a 307 to ``/webhook/``, which
+    the gateway does not follow; ``app.add_route`` is typed for request handlers)::
 
-        app.add_route("/webhook", asgi_app(dispatcher, username="ivo", password=secret))
+        webhook = asgi_app(dispatcher, username="ivo", password=secret)
+        app.router.routes.append(starlette.routing.Route("/webhook", webhook))
 
     or serve it alone: ``uvicorn.run(asgi_app(dispatcher), port=8080)``.
 

@@ -5,15 +5,27 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
+from ivowaba import _validation
+from ivowaba._errors import WebhookParseError
 from ivowaba.types.notifications import InboundMessage, Notification, Status, UnknownMessage
+from ivowaba.webhooks import _blocking
 from ivowaba.webhooks._dedup import DedupStore, MemoryDedupStore
+from ivowaba.webhooks._handler_thread import run_sync_handler
 from ivowaba.webhooks._parse import parse
+from ivowaba.webhooks._replies import (
+    Match,
+    MemoryReplyChannel,
+    ReplyChannel,
+    ReplyWaiter,
+    expect_reply,
+)
 
 if TYPE_CHECKING:
     from ivowaba.outcomes import OutcomeStore
@@ -21,6 +33,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger("ivowaba.webhooks")
 
 _H = TypeVar("_H", bound=Callable[..., Any])
+
+#: What :meth:`Dispatcher.dispatch` and :meth:`Dispatcher.replay` take: a parsed notification,
+#: or a body of either shape (the reference's format or the Cloud API envelope) as bytes,
+#: text or a decoded object.
+NotificationInput = Notification | bytes | bytearray | memoryview | str | Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,16 +55,19 @@ class ReplayResult:
     - ``duplicates``: notifications whose every message and status was handled before.
     - ``failed``: ``(notification, exception)`` for each one where a handler raised; it is not
       marked handled, so replaying it again runs its handlers again.
+    - ``unreadable``: ``(body, WebhookParseError)`` for each body given that is not a
+      notification of either shape (nothing of it ran).
     """
 
     handled: int = 0
     duplicates: int = 0
     failed: list[tuple[Notification, Exception]] = field(default_factory=list)
+    unreadable: list[tuple[NotificationInput, WebhookParseError]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when no handler raised."""
-        return not self.failed
+        """True when no handler raised and every body was a notification."""
+        return not self.failed and not self.unreadable
 
 
 class Dispatcher:
@@ -55,8 +75,11 @@ class Dispatcher:
     already handled.
 
     - ``store``: where handled keys are remembered (a message's id; a status's message id and
-      status). The default keeps the last 100 000 for a day in memory; share a store between
-      receivers behind a load balancer (see :class:`DedupStore`).
+      status: the same whichever shape, the reference's or the Cloud API's, a notification
+      came in, so one that comes in both is handled once). The default keeps the last
+      100 000 for a day in memory; share a store between receivers behind a load balancer
+      (see :class:`DedupStore`). A ``RedisDedupStore`` also carries :meth:`wait_for_reply`
+      across them (its ``replies``).
     - ``sync_in_thread``: run plain (non-async) handlers in a worker thread, so that a blocking
       handler does not stall the server (default ``True``).
     - ``outcomes``: an outcome store (:func:`ivowaba.outcomes.open_store`) in which every
@@ -105,6 +128,11 @@ class Dispatcher:
         self._status_routes: list[_Route] = []
         self._notification_routes: list[_Route] = []
         self._in_flight: dict[str, anyio.Event] = {}
+        shared = getattr(self.store, "replies", None)  # RedisDedupStore's pub/sub
+        #: Where inbound messages reach ``wait_for_reply``: the store's when it has one.
+        self.replies: ReplyChannel = (
+            shared if isinstance(shared, ReplyChannel) else MemoryReplyChannel()
+        )
 
     # -- registration ------------------------------------------------------------------------
 
@@ -125,7 +153,8 @@ class Dispatcher:
     def on_notification(self) -> Callable[[_H], _H]:
         """Register a handler for whole notifications. It gets the notification holding only
         its messages and statuses not handled before, and is skipped when there are none
-        (a notification with neither, such as a gateway error, always reaches it)."""
+        (a notification with neither, such as a gateway error or a Cloud API change about
+        something else, in ``other_changes``, always reaches it)."""
         return self._register(self._notification_routes, None, "on_notification")
 
     @staticmethod
@@ -141,10 +170,11 @@ class Dispatcher:
 
     # -- dispatching -------------------------------------------------------------------------
 
-    async def dispatch(self, notification: Notification | bytes | str | Mapping[str, Any]) -> bool:
+    async def dispatch(self, notification: NotificationInput) -> bool:
         """Run the matching handlers of every message and status not handled before.
 
-        ``notification`` is a :class:`Notification`, or anything :func:`parse` takes.
+        ``notification`` is a :class:`Notification`, or anything :func:`parse` takes (either
+        shape: the reference's format or the Cloud API envelope).
         With an outcome store (``outcomes``), its statuses and messages are recorded first.
         Returns ``False`` when everything in it was handled before (nothing ran), else ``True``.
         Raises what the first failing handler raised, once every handler has run (each failure
@@ -175,6 +205,9 @@ class Dispatcher:
                 return False
             taken = set(claimed)
             fresh = [(key, item) for key, item in items.items() if key in taken]
+            for _, item in fresh:  # to whoever waits for it, before (and whatever) the handlers
+                if not isinstance(item, Status):
+                    await self.replies.publish(item)
             for key, item in fresh:
                 for route in self._routes_for(item):
                     if not await self._call(route, item, errors):
@@ -195,19 +228,24 @@ class Dispatcher:
             raise errors[0]
         return True
 
-    async def replay(self, notifications: Iterable[Notification]) -> ReplayResult:
+    async def replay(self, notifications: Iterable[NotificationInput]) -> ReplayResult:
         """Dispatch notifications one after the other, e.g. what
-        ``client.webhooks.pull_pending(webhook_id)`` returned, with the same handlers and the
-        same de-duplication as live deliveries, recorded in the outcome store as they are. A
-        failing notification (a handler raised, or recording failed) does not stop the
-        others::
+        ``client.webhooks.pull_pending(webhook_id)`` returned, or bodies you kept (of either
+        shape), with the same handlers and the same de-duplication as live deliveries,
+        recorded in the outcome store as they are. A failing notification (a handler raised,
+        recording failed, or it is not a notification) does not stop the others::
 
             result = await dispatcher.replay(await client.webhooks.pull_pending(hook.id))
             for notification, error in result.failed:
                 ...
         """
         result = ReplayResult()
-        for notification in notifications:
+        for given in notifications:
+            try:
+                notification = given if isinstance(given, Notification) else parse(given)
+            except WebhookParseError as exc:
+                result.unreadable.append((given, exc))
+                continue
             try:
                 fresh = await self.dispatch(notification)
             except Exception as exc:
@@ -218,6 +256,71 @@ class Dispatcher:
             else:
                 result.duplicates += 1
         return result
+
+    # -- conversations -----------------------------------------------------------------------
+
+    async def wait_for_reply(
+        self,
+        wa_id: str,
+        *,
+        timeout: float,  # noqa: ASYNC109 - the wait's own bound, as templates.wait_for_review
+        match: Match = None,
+    ) -> InboundMessage:
+        """The next message the customer ``wa_id`` sends, once it arrives: a bot asks and
+        waits in one function.
+
+        - ``timeout``: seconds to wait at most.
+        - ``match``: a message type (``"text"``, ``"interactive"``...) or a function of the
+          message, to wait for the next one that matches (others are passed over); ``None``
+          (the default): any.
+
+        The wait starts with the call: a message that arrived before is not returned (with
+        :meth:`expect_reply`, it starts before you ask). Every message still reaches the
+        handlers as usual. Within one process any receiver of this dispatcher answers it;
+        across processes (several receivers behind a load balancer), give the dispatcher a
+        ``RedisDedupStore``: the receiver that gets the reply publishes it on Redis.
+        Raises ``ReplyTimeoutError`` (a ``TimeoutError``) when no message came in time;
+        ``ValidationError`` for a ``wa_id``, ``timeout`` or ``match`` that cannot be::
+
+            await client.messages.send_text(wa_id, "Which size, S, M or L?")
+            answer = await dispatcher.wait_for_reply(wa_id, timeout=300, match="text")
+
+        Do not wait inside a handler: the gateway's delivery would wait with it, and be
+        delivered again. Start the conversation as a task (``asyncio.create_task``) there.
+        """
+        _validation.seconds(timeout, "timeout")
+        async with self.expect_reply(wa_id, match=match) as replies:
+            return await replies.wait(timeout=timeout)
+
+    def wait_for_reply_sync(
+        self, wa_id: str, *, timeout: float, match: Match = None
+    ) -> InboundMessage:
+        """:meth:`wait_for_reply` for blocking code (a Django or Flask app, a script, a
+        Celery task): the same arguments, result and errors.
+
+        It waits on the dispatcher's own loop thread (``ivowaba-webhooks``, the one that
+        ``wsgi_app`` and ``django_view`` dispatch on), from any other thread. A
+        ``RedisDedupStore``'s Redis client serves one running loop at a time: where an async
+        server (``create_app``, ``asgi_app``) dispatches with this dispatcher, wait on that
+        server's loop with ``await wait_for_reply`` instead.
+        """
+        return _blocking.call(self, self.wait_for_reply, wa_id, timeout=timeout, match=match)
+
+    def expect_reply(
+        self, wa_id: str, *, match: Match = None
+    ) -> AbstractAsyncContextManager[ReplyWaiter]:
+        """Listen to the customer ``wa_id`` from now on, for as long as the block runs: ask
+        inside it, and no reply can come before the wait starts. ``await
+        replies.wait(timeout=...)`` returns their next message that matches ``match`` (as for
+        :meth:`wait_for_reply`), or raises ``ReplyTimeoutError``; each call the next one::
+
+            async with dispatcher.expect_reply(wa_id, match="interactive") as replies:
+                await client.messages.send_reply_buttons(wa_id, "Ship today?", buttons)
+                answer = await replies.wait(timeout=300)
+        """
+        return expect_reply(self.replies, wa_id, match)
+
+    # -- recording ---------------------------------------------------------------------------
 
     async def _record(self, outcomes: OutcomeStore, notification: Notification) -> None:
         """Record every status and message of ``notification``; a failure is logged and
@@ -247,7 +350,10 @@ class Dispatcher:
             if route.is_async:
                 await route.handler(item)
             else:
-                if self.sync_in_thread:
+                elsewhere = run_sync_handler.get()  # a blocking server's request thread
+                if elsewhere is not None:
+                    result = await elsewhere(route.handler, item)
+                elif self.sync_in_thread:
                     result = await anyio.to_thread.run_sync(route.handler, item)
                 else:
                     result = route.handler(item)
@@ -301,6 +407,7 @@ def _only(
         messages=[item for _, item in fresh if not isinstance(item, Status)],
         statuses=[item for _, item in fresh if isinstance(item, Status)],
         errors=notification.errors,
+        other_changes=notification.other_changes,
     )
 
 

@@ -13,12 +13,16 @@ from ivowaba.types.notifications import (
 
 
 def parse(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> Notification:
-    """Read one webhook notification.
+    """Read one webhook notification, in either shape, with no configuration.
 
-    ``body`` is the request body as bytes or text, or the JSON object already decoded.
-    Returns a :class:`Notification` whose ``messages`` and ``statuses`` are typed structs.
-    Raises :class:`~ivowaba.WebhookParseError`, and nothing else, for anything that is not a
-    notification::
+    ``body`` is the request body as bytes or text, or the JSON object already decoded: the
+    reference's format (``{"contacts": [...], "messages": [...]}``, ``{"statuses": [...]}``)
+    or the WhatsApp Cloud API envelope (``{"object": "whatsapp_business_account", "entry":
+    [...]}``). Returns a :class:`Notification` whose ``messages`` and ``statuses`` are typed
+    structs, the same for both shapes: from an envelope, every item of all its entries and
+    ``messages`` changes, in order, each with the ``business_number`` it came for, and its
+    other changes in ``other_changes``. Raises :class:`~ivowaba.WebhookParseError`, and
+    nothing else, for anything that is neither::
 
         notification = parse(await request.read())
         for message in notification.messages:

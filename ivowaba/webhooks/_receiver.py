@@ -1,4 +1,4 @@
-"""What a webhook endpoint answers, whichever server runs it (aiohttp or ASGI)."""
+"""What a webhook endpoint answers, whichever server runs it (aiohttp, ASGI or WSGI)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ UNAUTHORIZED = Reply(
 NOT_A_NOTIFICATION = Reply(400, "the body is not a notification\n")
 HANDLER_FAILED = Reply(500, "a handler failed; deliver again later\n")
 TIMED_OUT = Reply(408, "the body did not arrive in time\n")
+NOT_FOUND = Reply(404, "not found\n")
+# What is answered to a client that hung up: never read, but a server wants a response.
+GONE = Reply(400, "the connection closed before the whole body arrived\n")
 
 
 class Receiver:

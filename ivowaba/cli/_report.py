@@ -1,0 +1,70 @@
+"""``ivowaba report JOURNAL --outcomes URL``: what became of a bulk campaign.
+
+Joins an ``ivowaba bulk`` journal with the outcome store the campaign's statuses were
+recorded in (:func:`ivowaba.outcomes.campaign_report`) and prints a table of the counts:
+rows, accepted, delivered, read, failed by code (with the gateway's title), pending,
+unknown, not sent, skipped as opted out or window closed. ``--json`` prints them as one
+object instead; ``--csv FILE`` writes one line per row with its final state; ``--html FILE``
+writes a one-file report (inline SVG, no script, nothing fetched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ivowaba._errors import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("journal", type=Path, help="the journal of an ivowaba bulk run")
+    parser.add_argument(
+        "--outcomes",
+        metavar="URL",
+        required=True,
+        help="the outcome store the statuses were recorded in (sqlite:///file.db, "
+        "redis://host:port/db)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the counts as JSON")
+    parser.add_argument("--csv", metavar="FILE", type=Path, help="write one line per row")
+    parser.add_argument("--html", metavar="FILE", type=Path, help="write a one-file HTML report")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _existing_store(url: str) -> None:
+    """A SQLite store that does not exist is a typo, not an empty campaign."""
+    from ivowaba.outcomes._open import _sqlite_path
+
+    if url.partition(":")[0].lower() != "sqlite":
+        return
+    path = _sqlite_path(url)
+    if path != ":memory:" and not Path(path).expanduser().is_file():
+        raise ConfigError(f"no outcome store at {path} (from --outcomes {url})")
+
+
+def _write(what: str, path: Path, write: Callable[[Path], None]) -> None:
+    try:
+        write(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path}", file=sys.stderr)
+
+
+async def run_report(args: argparse.Namespace) -> int:
+    from ivowaba.outcomes import campaign_report, open_store
+
+    _existing_store(args.outcomes)
+    async with open_store(args.outcomes) as store:
+        report = await campaign_report(args.journal, store)
+    if args.csv is not None:
+        _write("--csv", args.csv, report.write_csv)
+    if args.html is not None:
+        _write("--html", args.html, report.write_html)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print(report.to_text())
+    return 0
