@@ -4,7 +4,7 @@ in-process, reads that store. Opted-out numbers never reach the emulator; free-f
 outside the 24-hour window are skipped or sent as the fallback template; ``--retry-failed``
 re-sends exactly the 480 rows (after the pause) and the 470 rows only as the fallback, and
 treats every code as the table of error codes says (131047 as 470; 131000 and 130429 after the
-pause; 131050 never, and an opt-out); the README's retry table agrees with that table; a
+pause; 131050 never, and an opt-out); the guide's retry table agrees with that table; a
 journal from another file, and options that cannot work, are one line and exit 2."""
 
 from __future__ import annotations
@@ -355,7 +355,7 @@ def test_the_table_s_remedy_decides_what_is_sent_again(
 
 
 #: What ``--retry-failed`` does with a row that failed with a code of each remedy, as the
-#: README's table words it (every other remedy: not sent again).
+#: retry table of docs/guides/outcomes.md words it (every other remedy: not sent again).
 RETRY_BY_REMEDY = {
     Remedy.RESEND_LATER: "sent again as it was, after the pause",
     Remedy.SLOW_DOWN: "sent again as it was, after the pause; lower `--rate-limit` too",
@@ -365,7 +365,7 @@ RETRY_BY_REMEDY = {
 
 
 def expected_retry_table() -> list[str]:
-    """The README's retry table, made from the table of error codes."""
+    """The guide's retry table, made from the table of error codes."""
     lines = ["| code | name | what happened | `--retry-failed` |", "|---|---|---|---|"]
     for remedy, treatment in RETRY_BY_REMEDY.items():
         lines += [
@@ -376,14 +376,14 @@ def expected_retry_table() -> list[str]:
     return lines
 
 
-def test_the_readme_retry_table_is_the_error_table() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    lines = readme.splitlines()
+def test_the_guide_s_retry_table_is_the_error_table() -> None:
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guides" / "outcomes.md"
+    lines = guide.read_text(encoding="utf-8").splitlines()
     start = lines.index("| code | name | what happened | `--retry-failed` |")
     end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
     table, last = lines[start : end - 1], lines[end - 1]
     expected = expected_retry_table()
-    assert table == expected, "the README's retry table should read:\n" + "\n".join(expected)
+    assert table == expected, "the guide's retry table should read:\n" + "\n".join(expected)
     assert last.startswith("| any other |")
     listed = {int(row.split("|")[1]) for row in table[2:]}
     assert listed == RETRYABLE_ERROR_CODES | WINDOW_CLOSED_ERROR_CODES | OPT_OUT_ERROR_CODES
