@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
@@ -650,9 +651,9 @@ class AsyncClient:
         # task resumes, and a send resumes several times.
         url = self.url_for(endpoint, path_args)
         if self._hooks is not None or logger.isEnabledFor(_DEBUG):
-            return await self._watched(
-                endpoint, url, body, params, False, lambda a: decode_answer(a, decode, endpoint)
-            )
+            # a partial, not a lambda: a closure here would cost every call its cells
+            finish = partial(decode_answer, decode=decode, endpoint=endpoint)
+            return await self._watched(endpoint, url, body, params, False, finish)
         answer = await self._send(endpoint.method, url, body, params, False, None)
         return decode_answer(answer, decode, endpoint)
 

@@ -183,3 +183,14 @@ async def test_without_hooks_the_request_path_makes_no_watch(
         await client.messages.mark_read("wamid.1")
         emu.add_media(b"x", "image/jpeg", media_id="m1")
         assert (await client.media.download("m1")).content == b"x"
+
+
+def test_the_bare_request_path_stays_cheap_by_construction() -> None:
+    # A closure in these would allocate its cells on every call, watched or not; a __dict__
+    # on the client would slow every attribute read once it holds about 30 of them.
+    from ivowaba._client import AsyncClient
+
+    for name in ("call", "request", "_send", "_exchange"):
+        assert getattr(AsyncClient, name).__code__.co_cellvars == (), name
+    client = AsyncClient(api_key=API_KEY, base_url="http://127.0.0.1:9")
+    assert not hasattr(client, "__dict__")
