@@ -14,6 +14,9 @@
 - ``bench_otel.py``: an ``AsyncClient`` instrumented with OpenTelemetry (the SDK, a no-op
   exporter) against a bare one at concurrency 64: client CPU per send, the median of 5
   interleaved rounds;
+- ``bench_phone.py``: the emulator's web phone in headless Chromium, 10,000 messages in 500
+  conversations against 20 in one (left out, with the reason, when Chromium or Playwright is
+  missing);
 - ``bench_parse.py``: webhook parsing against json.loads + dataclasses and pydantic v2;
 - ``bench_import.py``: ``import ivowaba`` against ``import aiohttp``.
 
@@ -25,6 +28,8 @@ Tables are printed; JSON lands in ``benchmarks/results/``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,12 +85,19 @@ def main() -> None:
             ],
         ),
         (
+            "bench_phone.py",
+            [*(["--rounds", "1"] if args.quick else []), "--json", str(RESULTS / "phone.json")],
+        ),
+        (
             "bench_import.py",
             ["--runs", "5" if args.quick else "15", "--json", str(RESULTS / "import.json")],
         ),
     ]
     if args.skip_pacing:
         runs = [(script, options) for script, options in runs if script != "bench_pacing.py"]
+    if shutil.which("chromium") is None or importlib.util.find_spec("playwright") is None:
+        print("bench_phone.py left out: it needs Chromium and Playwright for Python", flush=True)
+        runs = [(script, options) for script, options in runs if script != "bench_phone.py"]
     for script, options in runs:
         print(f"\n=== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script), *options], check=True)
