@@ -190,12 +190,16 @@ class Operation:
             raise TypeError(f"{self.name}: the answer is not JSON")
         return self.answer.decoder
 
+    def route(self, sandbox: bool = False) -> str:
+        """Its path template as a client of the sandbox (``sandbox``) or not calls it."""
+        return SANDBOX_PREFIX + self.path_template if sandbox else self.path_template
+
     @property
     def paths(self) -> tuple[str, ...]:
         """The path templates that serve it: its own, and the sandbox's when it has one."""
         if self.sandbox:
-            return (self.path_template, SANDBOX_PREFIX + self.path_template)
-        return (self.path_template,)
+            return (self.route(), self.route(sandbox=True))
+        return (self.route(),)
 
 
 # -- the table -----------------------------------------------------------------------------

@@ -30,9 +30,6 @@ EXIT_INTERRUPTED = 130
 TO_HELP = "the recipient's number, with its country code: 628123456789"
 
 
-def _client_options(parser: argparse.ArgumentParser) -> None:
-    client_options(parser)
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandLine(
@@ -80,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     text.add_argument(
         "--preview-url", action="store_true", help="show a preview of the first link in it"
     )
-    _client_options(text)
+    client_options(text)
     text.set_defaults(handler=_commands.send_text)
 
     template = send.add_parser("template", help="an approved template")
@@ -90,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--body", action="append", default=[], help="a body parameter (repeat)")
     template.add_argument("--button-url", help="the dynamic URL button's parameter")
     template.add_argument("--check", action="store_true", help="check parameter counts first")
-    _client_options(template)
+    client_options(template)
     template.set_defaults(handler=_commands.send_template)
 
     media = send.add_parser("media", help="an image, document, audio, video or sticker by link")
@@ -101,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     media.add_argument("link", help="the file's public URL, fetched by the gateway")
     media.add_argument("--caption", help="text shown with it (not for audio or stickers)")
     media.add_argument("--filename", help="the file name shown with a document")
-    _client_options(media)
+    client_options(media)
     media.set_defaults(handler=_commands.send_media)
 
     location = send.add_parser("location", help="a static location")
@@ -114,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     location.add_argument("--name", help="the place's name")
     location.add_argument("--address", help="the place's address")
-    _client_options(location)
+    client_options(location)
     location.set_defaults(handler=_commands.send_location)
 
     contacts = commands.add_parser("contacts", help="check numbers").add_subparsers(
@@ -122,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check = contacts.add_parser("check", help="which numbers are on WhatsApp")
     check.add_argument("numbers", nargs="+", help="numbers, with their country code")
-    _client_options(check)
+    client_options(check)
     check.set_defaults(handler=_commands.check_contacts)
 
     templates = commands.add_parser("templates", help="message templates").add_subparsers(
@@ -130,13 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing = templates.add_parser("list", help="every template, across pages")
     listing.add_argument("--all", action="store_true", help="all available, not only yours")
-    _client_options(listing)
+    client_options(listing)
     listing.set_defaults(handler=_commands.list_templates)
     get = templates.add_parser("get", help="one template")
     get.add_argument("template_id", help="the template's id (see: ivowaba templates list)")
-    _client_options(get)
+    client_options(get)
     get.set_defaults(handler=_commands.get_template)
-    _templates.add_commands(templates, _client_options)
+    _templates.add_commands(templates)
 
     media_group = commands.add_parser("media", help="inbound media").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -153,21 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument(
         "--force", action="store_true", help="overwrite a file of that name already there"
     )
-    _client_options(download)
+    client_options(download)
     download.set_defaults(handler=_commands.download_media)
 
     webhooks = commands.add_parser("webhooks", help="webhook endpoints").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
     hooks = webhooks.add_parser("list", help="your webhook endpoints")
-    _client_options(hooks)
+    client_options(hooks)
     hooks.set_defaults(handler=_commands.list_webhooks)
     pull = webhooks.add_parser("pull", help="notifications that could not be delivered")
     pull.add_argument("webhook_id", help="the webhook's id (see: ivowaba webhooks list)")
     pull.add_argument(
         "--outcomes", metavar="URL", help="also record what was pulled into this outcome store"
     )
-    _client_options(pull)
+    client_options(pull)
     pull.set_defaults(handler=_commands.pull_pending)
 
     receive = commands.add_parser(
@@ -178,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bulk = commands.add_parser("bulk", help="send one message per row of a CSV or JSONL file")
     _commands.bulk_arguments(bulk)
-    _client_options(bulk)
+    client_options(bulk)
     bulk.set_defaults(handler=_commands.bulk)
 
     report = commands.add_parser(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,16 @@ import msgspec
 from ivowaba._errors import ValidationError
 from ivowaba.cli._commands import client_from
 from ivowaba.cli._output import emit
+from ivowaba.cli._parsing import client_options
 from ivowaba.types.templates import Template, TemplateProblem
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 2
 
 
-def add_commands(actions: Any, client_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Add ``lint`` and ``create`` to the ``templates`` actions (``client_options`` adds the
-    connection options every command has)."""
+def add_commands(actions: Any) -> None:
+    """Add ``lint`` and ``create`` to the ``templates`` actions, each with the connection
+    options every command has."""
     lint = actions.add_parser("lint", help="check a template definition against WhatsApp's rules")
     lint.add_argument("spec", type=Path, help="a JSON file: the body of Create template")
     client_options(lint)
