@@ -15,7 +15,6 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
@@ -76,9 +75,11 @@ request_leaving: ContextVar[Callable[[], None] | None] = ContextVar(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A successful (2xx) answer, before decoding; a streamed one keeps its open ``response``."""
+class Answer(msgspec.Struct, frozen=True):
+    """A successful (2xx) answer, before decoding; a streamed one keeps its open ``response``.
+
+    A struct, not a dataclass: made once per request, and a frozen dataclass's ``__init__``
+    costs ten times as much."""
 
     status: int
     headers: Mapping[str, str]
@@ -448,7 +449,7 @@ class AsyncClient:
         url = self.url_for(endpoint, path_args)
         if self._hooks is not None or logger.isEnabledFor(_DEBUG):
             return await self._watched(endpoint, url, body, params, False, _as_it_is)
-        return await self._send(endpoint.method, url, body, params, False, None)
+        return await self._exchange(endpoint.method, url, body, params, 1, False, None)
 
     @asynccontextmanager
     async def stream(
@@ -459,7 +460,7 @@ class AsyncClient:
         if self._hooks is not None or logger.isEnabledFor(_DEBUG):
             answer = await self._watched(endpoint, url, None, None, True, _as_it_is)
         else:
-            answer = await self._send(endpoint.method, url, None, None, True, None)
+            answer = await self._exchange(endpoint.method, url, None, None, 1, True, None)
         assert answer.response is not None
         try:
             yield Download(answer.response, self, endpoint.method)
@@ -475,7 +476,7 @@ class AsyncClient:
         stream: bool,
         finish: Callable[[Answer], T],
     ) -> T:
-        """The request path, watched (see ``ivowaba._hooks``): ``_send`` with a ``Watch``
+        """The request path, watched (see ``ivowaba._hooks``): ``_exchange`` with a ``Watch``
         that follows the operation from its first attempt to its result (``finish(answer)``).
         """
         hooks = self._hooks
@@ -489,7 +490,7 @@ class AsyncClient:
             log=logger.isEnabledFor(_DEBUG),
         )
         try:
-            answer = await self._send(endpoint.method, url, body, params, stream, watch)
+            answer = await self._exchange(endpoint.method, url, body, params, 1, stream, watch)
             result = finish(answer)
         except BaseException as error:
             watch.fail(error)
@@ -497,8 +498,9 @@ class AsyncClient:
         watch.end(answer.status, answer.headers, result)
         return result
 
-    async def _send(
+    async def _retried(
         self,
+        first_failure: IvowabaError,
         method: str,
         url: URL,
         body: Body,
@@ -506,19 +508,13 @@ class AsyncClient:
         stream: bool,
         watch: Watch | None,
     ) -> Answer:
-        """One request, retried as ``ivowaba._retry`` allows; ``watch``: on the watched path.
+        """The attempts after a first one that failed with ``first_failure``, retryable.
 
-        The first attempt runs on its own: almost every request succeeds at once, and entering
-        tenacity costs 50 to 65 us of CPU (it inspects each of its actions on every call),
-        several times the SDK's own work on a send. Only a retryable failure hands over to
-        tenacity, which takes that failure as its first attempt's outcome.
+        The first attempt runs on its own (``_exchange``): almost every request succeeds at
+        once, and entering tenacity costs 50 to 65 us of CPU (it inspects each of its actions
+        on every call), several times the SDK's own work on a send. Only a retryable failure
+        hands over to tenacity, which takes that failure as its first attempt's outcome.
         """
-        try:
-            return await self._exchange(method, url, body, params, 1, stream, watch)
-        except (APIStatusError, APIConnectionError) as error:
-            if not self.max_retries or not _retry.is_retryable(method, error):
-                raise
-            first_failure = error
         number = 0
         retrying = _retry.retrying(
             method, self.max_retries or 0, None if watch is None else watch.retrying
@@ -527,7 +523,7 @@ class AsyncClient:
             with attempt:
                 number += 1
                 if number == 1:
-                    raise first_failure  # the outcome of the attempt made above
+                    raise first_failure  # the outcome of the attempt already made
                 return await self._exchange(method, url, body, params, number, stream, watch)
         raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
 
@@ -542,7 +538,9 @@ class AsyncClient:
         watch: Watch | None,
     ) -> Answer:
         """One attempt: rate limit, one request (no redirect followed), a bounded read;
-        ``watch`` is told when it leaves and how it ended.
+        ``watch`` is told when it leaves and how it ended. The first attempt (``attempt`` 1)
+        hands a failure that may be retried to ``_retried``: one coroutine for the request
+        that succeeds at once, as almost every request does.
 
         aiohttp's errors are turned into the SDK's outside their ``except`` clause, so that
         nothing chains to them: their reprs hold the request's headers, the API key among them.
@@ -569,9 +567,9 @@ class AsyncClient:
                 url,
                 data=data,
                 params=params,
-                headers=self._form_headers(data)
-                if isinstance(data, aiohttp.MultipartWriter)
-                else self._request_headers,
+                headers=self._request_headers
+                if data is None or isinstance(data, bytes)  # (MultipartWriter's check is slow)
+                else self._form_headers(data),
                 timeout=self._stream_timeout if stream else self._client_timeout,
                 allow_redirects=False,
             )
@@ -585,8 +583,6 @@ class AsyncClient:
                 cause = type(exc).__name__
                 failure = self._connection_error(exc, method, url)
             except IvowabaError as error:  # a non-2xx, or an answer too large
-                if watch is None:
-                    raise
                 cause, failure = None, error
             else:
                 if watch is not None:
@@ -594,6 +590,8 @@ class AsyncClient:
                 return answer
         if watch is not None:
             await watch.answered(_status_of(failure), failure, cause)
+        if attempt == 1 and self.max_retries and _retry.is_retryable(method, failure):
+            return await self._retried(failure, method, url, body, params, stream, watch)
         raise failure
 
     def _form_headers(self, form: aiohttp.MultipartWriter) -> dict[str, str]:
@@ -652,7 +650,7 @@ class AsyncClient:
             # a partial, not a lambda: a closure here would cost every call its cells
             finish = partial(decode_answer, decode=decode, endpoint=endpoint)
             return await self._watched(endpoint, url, body, params, False, finish)
-        answer = await self._send(endpoint.method, url, body, params, False, None)
+        answer = await self._exchange(endpoint.method, url, body, params, 1, False, None)
         return decode_answer(answer, decode, endpoint)
 
     def session(self) -> aiohttp.ClientSession:

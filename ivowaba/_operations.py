@@ -113,12 +113,17 @@ def _envelope_decoder(type_: Any, at: str, bare: bool, empty: bool) -> Callable[
         type_ | envelope if bare and keys else envelope
     ).decode
     unwrap: Callable[[bytes], Any] = decode
-    if keys:
-        get = attrgetter(at)
+    get = attrgetter(at)
+    if keys and bare:
 
         def unwrap(body: bytes) -> Any:
             value = decode(body)
-            return get(value) if not bare or isinstance(value, envelope) else value
+            return get(value) if isinstance(value, envelope) else value
+
+    elif keys:
+
+        def unwrap(body: bytes) -> Any:
+            return get(decode(body))
 
     if not empty:
         return unwrap

@@ -190,7 +190,7 @@ def test_the_bare_request_path_stays_cheap_by_construction() -> None:
     # on the client would slow every attribute read once it holds about 30 of them.
     from ivowaba._client import AsyncClient
 
-    for name in ("call", "request", "_send", "_exchange"):
+    for name in ("call", "request", "_exchange", "_retried"):
         assert getattr(AsyncClient, name).__code__.co_cellvars == (), name
     client = AsyncClient(api_key=API_KEY, base_url="http://127.0.0.1:9")
     assert not hasattr(client, "__dict__")

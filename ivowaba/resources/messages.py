@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -109,20 +117,30 @@ class Messages(Resource[Mode]):
 
     # -- the one way out ---------------------------------------------------------------------
 
-    async def _deliver(
+    def _deliver(
         self, message: OutboundMessage, *, checked: bool = False, screened: bool = False
-    ) -> SentMessage:
-        """Check ``message`` (unless ``checked``), keep the window guard (unless ``screened``
-        by ``send_many`` already), send it."""
+    ) -> Awaitable[SentMessage]:
+        """Check ``message`` (unless ``checked``) and return its send, to await: behind the
+        window guard unless ``screened`` by ``send_many`` already.
+
+        Not a coroutine itself: every coroutine between a send and aiohttp is paid again each
+        time the task resumes."""
         if not checked:
             _check_message(message)
-        kind = type(message)
+        body = _json.encode(message)
         store = self._client.outcomes
-        if store is not None and kind is not TemplateMessage and not screened:
-            await _require_open_window(store, message.wa_id)
-        return await self._client.call(
-            ENDPOINTS[kind], _DECODE_SENT[kind], body=_json.encode(message)
-        )
+        if store is not None and type(message) is not TemplateMessage and not screened:
+            return self._guarded(store, message.wa_id, type(message), body)
+        return self._send_body(type(message), body)
+
+    def _send_body(self, kind: type[OutboundMessage], body: bytes) -> Awaitable[SentMessage]:
+        return self._client.call(ENDPOINTS[kind], _DECODE_SENT[kind], body=body)
+
+    async def _guarded(
+        self, store: OutcomeStore, wa_id: str, kind: type[OutboundMessage], body: bytes
+    ) -> SentMessage:
+        await _require_open_window(store, wa_id)
+        return await self._send_body(kind, body)
 
     def _to(self, to: object, field: str = "to") -> str:
         return v.wa_id(to, field=field, default_country_code=self._client.default_country_code)
