@@ -5,10 +5,12 @@ outside the 24-hour window are skipped or sent as the fallback template; ``--ret
 re-sends exactly the 480 rows (after the pause) and the 470 rows only as the fallback, and
 treats every code as the table of error codes says (131047 as 470; 131000 and 130429 after the
 pause; 131050 never, and an opt-out); the guide's retry table agrees with that table; a
-journal from another file, and options that cannot work, are one line and exit 2."""
+journal from another file, options that cannot work, and a SQLite store that does not exist
+(never made empty) are one line and exit 2."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable
@@ -19,12 +21,14 @@ from typing import Any
 
 import pytest
 
+from ivowaba._errors import ConfigError
 from ivowaba.cli import run
 from ivowaba.cli._app import build_parser
 from ivowaba.cli._bulk import run_bulk
 from ivowaba.cli._retry_failed import DEFAULT_RETRY_PAUSE, decide
 from ivowaba.outcomes import MessageOutcome, SQLiteOutcomeStore, campaign_report
 from ivowaba.outcomes._journal import file_sha256
+from ivowaba.outcomes._open import require_existing
 from ivowaba.testing import Emulator
 from ivowaba.types.error_codes import (
     OPT_OUT_ERROR_CODES,
@@ -430,6 +434,7 @@ def test_a_store_that_fails_sends_nothing_and_says_so(
     monkeypatch.setattr(SQLiteOutcomeStore, "opted_out", broken)
     rows = write_rows(tmp_path / "people.csv", 3)
     connection = ["--base-url", ivowaba_emulator.base_url, "--api-key", ivowaba_emulator.api_key]
+    (tmp_path / "outcomes.db").touch()  # an empty file: an empty SQLite database
     url = f"sqlite:///{tmp_path}/outcomes.db"
     command = ["bulk", str(rows), "--text", "Hi", "--outcomes", url, "--json", *connection]
     assert run(command) == 1
@@ -468,3 +473,48 @@ def test_options_that_cannot_work_exit_2_before_any_request(
     assert err.count("\n") == 1
     assert said in err
     assert ivowaba_emulator.requests == []
+
+
+@pytest.mark.parametrize("retry", [[], ["--resume", "--retry-failed"]], ids=["send", "retry"])
+def test_a_sqlite_store_that_does_not_exist_is_refused_not_made_empty(
+    ivowaba_emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], retry: list[str]
+) -> None:
+    """A typo in the path would open a new, empty store: no opt-outs, so everyone who said
+    STOP would be messaged. It is refused before any request; the existing store works."""
+    rows = write_rows(tmp_path / "people.csv", 2)
+    connection = ["--base-url", ivowaba_emulator.base_url, "--api-key", ivowaba_emulator.api_key]
+    typo = tmp_path / "outcome.db"
+    template = ivowaba_emulator.add_template()["id"]  # "Hello {{1}}": never window-checked
+    command = ["bulk", str(rows), "--template", template, "--body", "name", *retry, *connection]
+    assert run([*command, "--outcomes", f"sqlite:///{typo}"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert f"no outcome store at {typo} (from --outcomes sqlite:///{typo}): --outcomes must" in err
+    assert ivowaba_emulator.requests == []
+    assert not typo.exists()
+    assert not rows.with_name("people.csv.journal.jsonl").exists()
+
+    database = tmp_path / "outcomes.db"
+    asyncio.run(_opt_out(database, number(2)))
+    assert run([*command, "--outcomes", f"sqlite:///{database}"]) == 0
+    assert [entry.wa_id for entry in ivowaba_emulator.outbox] == [number(1)]  # 2 opted out
+
+
+async def _opt_out(database: Path, wa_id: str) -> None:
+    async with SQLiteOutcomeStore(database) as store:
+        await store.set_opted_out(wa_id, True)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///:memory:", "redis://127.0.0.1:1/0", "rediss://user:pw@127.0.0.1:1/0"]
+)
+def test_stores_without_a_file_to_miss_pass_the_existence_rule(url: str) -> None:
+    require_existing(url)  # no ConfigError; nothing opened or reached
+
+
+def test_the_existence_rule_names_the_option_it_came_from(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\(from --store sqlite:///.*/x\.db\): --store must"):
+        require_existing(f"sqlite:///{tmp_path}/x.db", "--store")
+    with pytest.raises(ConfigError, match=r"no outcome store at .*: --outcomes must"):
+        require_existing(f"sqlite:///{tmp_path}")  # a folder is no store either

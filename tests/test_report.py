@@ -1,7 +1,8 @@
 """The campaign report (``ivowaba.outcomes.campaign_report``, ``ivowaba report``): a journal
 and a SQLite store built by hand with a row in every state; exact counts, the JSON keys, the
-CSV lines, a well-formed and escaped HTML page; the journal rules it reads by (the last
-entry of a row wins, a send in flight stays unknown); bad inputs as one line and exit 2."""
+CSV lines (text from outside never a spreadsheet formula), a well-formed and escaped HTML
+page; the journal rules it reads by (the last entry of a row wins, a send in flight stays
+unknown); bad inputs as one line and exit 2."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from ivowaba.outcomes import (
     campaign_report,
 )
 from ivowaba.outcomes._journal import read_journal
-from ivowaba.outcomes._report import CSV_COLUMNS, REPORT_KEYS
+from ivowaba.outcomes._report import CSV_COLUMNS, CSV_TEXT_FROM_OUTSIDE, REPORT_KEYS
 from ivowaba.types.error_codes import ErrorCode
 from ivowaba.webhooks import Status, parse
 
@@ -289,6 +291,81 @@ def test_csv_has_one_line_per_row_with_its_final_state(
     assert (rows[13]["message_id"], rows[14]["fallback"]) == ("m13b", "T1")
     assert rows[9]["error"] == "400: bad number"
     assert rows[10]["message_id"] == rows[10]["status"] == ""
+
+
+#: Cells a spreadsheet would run as formulas (OWASP, "CSV Injection"), from the input file and
+#: from the gateway.
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_csv_text_from_outside_is_never_a_formula_and_the_rest_is_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = write_journal(
+        tmp_path / "rows.jsonl",
+        [
+            {**JOURNAL[0], "rows": 5},
+            {"row": 1, "wa_id": "+6281200000001", "id": "m1", "fallback": "-T1"},
+            {"row": 2, "wa_id": "@SUM(A1:A9)", "error": "\t=1+1", "sent": False},
+            {"row": 3, "wa_id": "-2+3", "skipped": "opted_out"},
+            {"row": 4, "wa_id": number(4), "id": "m4"},
+            {"row": 5, "wa_id": "\r=1+1", "error": "400: bad number, a-b=c", "sent": False},
+        ],
+    )
+    statuses = [
+        status("m1", "sent", 0),
+        status("m4", "sent", 0),
+        status("m4", "failed", 3, 131, FORMULA),
+    ]
+
+    async def fill(path: Path) -> None:
+        async with SQLiteOutcomeStore(path) as store:
+            await store.record_statuses(statuses)
+
+    asyncio.run(fill(tmp_path / "o.db"))
+    out = tmp_path / "rows.csv"
+    url = f"sqlite:///{tmp_path}/o.db"
+    assert run(["report", str(journal), "--outcomes", url, "--csv", str(out)]) == 0
+    with out.open(newline="", encoding="utf-8") as handle:
+        header, *lines = list(csv.reader(handle))
+    rows = {int(line[0]): dict(zip(header, line, strict=True)) for line in lines}
+    assert (rows[1]["wa_id"], rows[1]["fallback"]) == ("'+6281200000001", "'-T1")
+    assert (rows[2]["wa_id"], rows[2]["error"]) == ("'@SUM(A1:A9)", "'\t=1+1")
+    assert rows[3]["wa_id"] == "'-2+3"
+    assert rows[4]["error_title"] == f"'{FORMULA}"
+    assert rows[5]["wa_id"] == "'\r=1+1"
+    # Plain text, and what is ours (row numbers, states, codes, times), is as it was.
+    assert [rows[4][column] for column in ("wa_id", "message_id", "state")] == [
+        number(4), "m4", "failed"
+    ]  # fmt: skip
+    assert (rows[4]["error_code"], rows[4]["failed_at"]) == ("131", "2023-11-14T22:13:23+00:00")
+    assert (rows[5]["error"], rows[1]["status"], rows[1]["sent_at"]) == (
+        "400: bad number, a-b=c",
+        "sent",
+        "2023-11-14T22:13:20+00:00",
+    )
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
+def test_each_formula_trigger_is_quoted_in_exactly_the_columns_from_outside(first: str) -> None:
+    hostile = first + FORMULA[1:]
+    at = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+    row = RowReport(
+        7, hostile, "failed", hostile, hostile, hostile, hostile, -1, hostile, at, at, at, at
+    )
+    cells = dict(zip(CSV_COLUMNS, row.csv_fields(), strict=True))
+    assert {column for column, cell in cells.items() if cell == f"'{hostile}"} == set(
+        CSV_TEXT_FROM_OUTSIDE
+    )
+    ours = {column: cells[column] for column in CSV_COLUMNS if column not in CSV_TEXT_FROM_OUTSIDE}
+    assert ours == {
+        "row": 7,
+        "state": "failed",
+        "error_code": -1,  # a number, never quoted
+        **dict.fromkeys(("sent_at", "delivered_at", "read_at", "failed_at"), at.isoformat()),
+    }
+    plain = RowReport(7, "62812", "failed", "m7", "T1", "a=b", "failed", 470, "x-y")
+    assert plain.csv_fields()[:9] == [7, "62812", "m7", "failed", "failed", 470, "x-y", "T1", "a=b"]
 
 
 def test_html_is_one_well_formed_escaped_page_with_charts(

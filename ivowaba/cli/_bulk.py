@@ -21,7 +21,9 @@ Before any send, the file is read through (a line that is not JSON or CSV is nam
 the gateway not reached): the rows not tried are journaled ``"sent": false``, so that
 ``--resume`` sends them, and the reason is one line on stderr (exit 1).
 
-With ``--outcomes URL`` (an outcome store, :func:`ivowaba.outcomes.open_store`):
+With ``--outcomes URL`` (an outcome store, :func:`ivowaba.outcomes.open_store`; a SQLite
+file that does not exist is refused, exit 2, as by ``ivowaba report``: a typo would otherwise
+be a new empty store, where nobody opted out):
 
 - a row whose number opted out is skipped (journaled ``"skipped": "opted_out"``), never a
   request;
@@ -127,8 +129,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     outcomes.add_argument(
         "--outcomes",
         metavar="URL",
-        help="an outcome store (sqlite:///file.db, redis://host:port/db): skip numbers that "
-        "opted out and, with --text, numbers whose 24-hour window is closed",
+        help="the outcome store ivowaba receive records into (sqlite:///file.db, which must "
+        "exist; redis://host:port/db): skip numbers that opted out and, with --text, numbers "
+        "whose 24-hour window is closed",
     )
     outcomes.add_argument(
         "--fallback-template",
@@ -468,7 +471,9 @@ async def run_bulk(args: argparse.Namespace) -> int:
     store: OutcomeStore | None = None
     if args.outcomes is not None:
         from ivowaba.outcomes import open_store
+        from ivowaba.outcomes._open import require_existing
 
+        require_existing(args.outcomes)  # a typo must not be an empty store: no opt-outs
         store = open_store(args.outcomes)
     try:
         return await _run(args, plan, store)

@@ -34,17 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
-def _existing_store(url: str) -> None:
-    """A SQLite store that does not exist is a typo, not an empty campaign."""
-    from ivowaba.outcomes._open import _sqlite_path
-
-    if url.partition(":")[0].lower() != "sqlite":
-        return
-    path = _sqlite_path(url)
-    if path != ":memory:" and not Path(path).expanduser().is_file():
-        raise ConfigError(f"no outcome store at {path} (from --outcomes {url})")
-
-
 def _write(what: str, path: Path, write: Callable[[Path], None]) -> None:
     try:
         write(path)
@@ -55,8 +44,9 @@ def _write(what: str, path: Path, write: Callable[[Path], None]) -> None:
 
 async def run_report(args: argparse.Namespace) -> int:
     from ivowaba.outcomes import campaign_report, open_store
+    from ivowaba.outcomes._open import require_existing
 
-    _existing_store(args.outcomes)
+    require_existing(args.outcomes)
     async with open_store(args.outcomes) as store:
         report = await campaign_report(args.journal, store)
     if args.csv is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -67,6 +68,23 @@ def open_store(url: str, **options: Any) -> OutcomeStore:
         except ValueError as exc:
             raise ConfigError(f"bad outcome store URL {redact(url)}: {exc}; {_RULE}") from None
     raise ConfigError(f"unknown outcome store URL {redact(url)!r}: {_RULE}")
+
+
+def require_existing(url: str, option: str = "--outcomes") -> None:
+    """Refuse a SQLite ``url`` whose file does not exist, naming ``option`` (the command
+    line's), with ``ConfigError``: for a command that reads a store (``ivowaba bulk``,
+    ``ivowaba report``), a path that names none is a typo, not an empty store (opened, it
+    would be made empty, and its opt-outs would all be missing). ``sqlite:///:memory:`` and
+    Redis URLs pass (they have no file to miss); any other URL is left to :func:`open_store`.
+    """
+    if not isinstance(url, str) or url.partition(":")[0].lower() != "sqlite":
+        return
+    path = _sqlite_path(url)
+    if path != ":memory:" and not Path(path).expanduser().is_file():
+        raise ConfigError(
+            f"no outcome store at {path} (from {option} {url}): {option} must name an existing "
+            "SQLite file, the store ivowaba receive records statuses and opt-outs into"
+        )
 
 
 def _sqlite_path(url: str) -> str:

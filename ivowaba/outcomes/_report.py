@@ -90,6 +90,14 @@ CSV_COLUMNS: Final = (
     "read_at",
     "failed_at",
 )
+#: The columns of :meth:`CampaignReport.write_csv` whose text comes from outside (the input
+#: file's ``wa_id``; the gateway's ids, statuses and errors; the template id given): each is
+#: made safe to open in a spreadsheet (:data:`FORMULA_TRIGGERS`). The others are ours: the row
+#: number, the state, the error code (a number) and the times.
+CSV_TEXT_FROM_OUTSIDE: Final = ("wa_id", "message_id", "status", "error_title", "fallback", "error")
+#: The first characters that make a spreadsheet (Excel, LibreOffice) run a cell as a formula
+#: (OWASP, "CSV Injection"): such a text cell is written with a ``'`` before it.
+FORMULA_TRIGGERS: Final = frozenset("=+-@\t\r")
 #: Message ids asked of the store at a time.
 BATCH_SIZE: Final = 5_000
 #: The failure "code" of a failed status that gave none.
@@ -137,22 +145,31 @@ class RowReport(msgspec.Struct, frozen=True, gc=False):
     failed_at: datetime | None = None
 
     def csv_fields(self) -> list[object]:
-        """Its line of :meth:`CampaignReport.write_csv`."""
+        """Its line of :meth:`CampaignReport.write_csv`, the text from outside
+        (:data:`CSV_TEXT_FROM_OUTSIDE`) quoted so that no spreadsheet runs it."""
         return [
             self.row,
-            self.wa_id or "",
-            self.message_id or "",
+            _text_cell(self.wa_id),
+            _text_cell(self.message_id),
             self.state,
-            self.status or "",
+            _text_cell(self.status),
             "" if self.error_code is None else self.error_code,
-            self.error_title or "",
-            self.fallback or "",
-            self.error or "",
+            _text_cell(self.error_title),
+            _text_cell(self.fallback),
+            _text_cell(self.error),
             *(at.isoformat() if at else "" for at in self._times()),
         ]
 
     def _times(self) -> tuple[datetime | None, ...]:
         return (self.sent_at, self.delivered_at, self.read_at, self.failed_at)
+
+
+def _text_cell(text: str | None) -> str:
+    """``text`` (``None``: empty) as a CSV cell that a spreadsheet shows and never runs: a
+    ``'`` before a first character of :data:`FORMULA_TRIGGERS`."""
+    if not text:
+        return ""
+    return "'" + text if text[0] in FORMULA_TRIGGERS else text
 
 
 @dataclass(repr=False)
@@ -206,7 +223,18 @@ class CampaignReport:
 
     def write_csv(self, file: str | os.PathLike[str] | IO[str]) -> None:
         """Write one line per row (after a header line of :data:`CSV_COLUMNS`) to ``file``,
-        a path or an open text file; times in ISO 8601, UTC."""
+        a path or an open text file; times in ISO 8601, UTC.
+
+        The file is safe to open in a spreadsheet (OWASP's rule against CSV injection): a text
+        cell that comes from outside, ``wa_id`` (as the input file had it), ``message_id``,
+        ``status``, ``error_title``, ``error`` (the gateway's) and ``fallback`` (the template
+        id given), that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+        written with a ``'`` before it, so that Excel or LibreOffice shows it as text instead
+        of running it as a formula: ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``, and a
+        number the input file gave as ``+62812...`` is written ``'+62812...`` (a spreadsheet
+        shows ``+62812...``; a program reading the file back strips the ``'``). The columns
+        made here are written as they are: ``row``, ``state``, ``error_code`` (a number) and
+        the times."""
         if isinstance(file, (str, os.PathLike)):
             with Path(file).open("w", newline="", encoding="utf-8") as handle:
                 self._write_csv(handle)
