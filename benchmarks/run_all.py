@@ -12,8 +12,8 @@
   latency, against the ideal 50 s and the rate limiter alone (about 50 s of waiting;
   ``--skip-pacing`` leaves it out, ``--quick`` sends 1,000);
 - ``bench_otel.py``: an ``AsyncClient`` instrumented with OpenTelemetry (the SDK, a no-op
-  exporter) against a bare one at concurrency 64: client CPU per send, the median of 5
-  interleaved rounds;
+  exporter) against a bare one at concurrency 64, and against the same telemetry made by hand
+  with the SDK's fewest calls: client CPU per send, the medians of 5 interleaved rounds;
 - ``bench_phone.py``: the emulator's web phone in headless Chromium, 10,000 messages in 500
   conversations against 20 in one (left out, with the reason, when Chromium or Playwright is
   missing);

@@ -172,9 +172,7 @@ async def test_plain_values_inside_a_struct_are_checked_as_the_structs_they_desc
         template([3]),
         template([{"type": "body", "parameters": [{"type": "text", "text": ""}]}]),
     ]
-    results = sorted(
-        [r async for r in aclient.messages.send_many(messages)], key=lambda r: r.index
-    )
+    results = sorted([r async for r in aclient.messages.send_many(messages)], key=lambda r: r.index)
     assert results[0].ok
     assert emu.outbox[0].body["components"] == [body]
     errors = [r.error for r in results[1:]]

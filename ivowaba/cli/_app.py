@@ -30,7 +30,6 @@ EXIT_INTERRUPTED = 130
 TO_HELP = "the recipient's number, with its country code: 628123456789"
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandLine(
         prog="ivowaba",
