@@ -12,7 +12,7 @@ import asyncio
 import copy
 import threading
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from functools import partial
@@ -767,15 +767,24 @@ def _shortened(text: str, limit: int = 300) -> str:
 CHUNK_SIZE = 64 * 1024
 
 
-async def read_body(
+def read_body(
     response: aiohttp.ClientResponse, limit: int, *, truncate: bool = False
-) -> bytes:
-    """At most ``limit`` bytes of the body. Past that, the connection is dropped and either
-    ``ResponseTooLargeError`` is raised or (``truncate``, for error answers, whose status
-    matters more) the first ``limit`` bytes are returned."""
+) -> Awaitable[bytes]:
+    """At most ``limit`` bytes of the body, to await. Past that, the connection is dropped and
+    either ``ResponseTooLargeError`` is raised or (``truncate``, for error answers, whose
+    status matters more) the first ``limit`` bytes are returned.
+
+    A body that says its length and is within the limit is aiohttp's ``read()`` itself, with
+    no coroutine of ours around it (the usual answer: a few hundred bytes)."""
     length = response.content_length
     if length is not None and length <= limit:
-        return await response.read()
+        return response.read()
+    return _read_capped(response, length, limit, truncate)
+
+
+async def _read_capped(
+    response: aiohttp.ClientResponse, length: int | None, limit: int, truncate: bool
+) -> bytes:
     if length is not None and not truncate:
         response.close()
         raise _too_large(response.status, b"", limit, "max_response_size")
