@@ -3,7 +3,11 @@
 - ``bench_send.py``: send throughput against raw aiohttp + msgspec, httpx and requests, the
   blocking client from 16 threads, ``send_many`` over a million generated messages, and the
   request path's own cost: client CPU per request against raw aiohttp + msgspec, the median
-  of 5 interleaved rounds (raw, SDK, raw, SDK, ...);
+  of 15 interleaved rounds (raw, SDK, raw, SDK, ...; a round moves by 10 to 20% on a shared
+  machine, so 5 are too few to tell a few per cent);
+- ``bench_instructions.py``: the same two clients' instructions per send (valgrind), 3
+  interleaved pairs: the steadier meter of the request path's cost (left out, with the
+  reason, when valgrind is missing);
 - ``bench_outcomes.py``: statuses through the receiver into the SQLite outcome store, against
   a raw ``sqlite3`` ``executemany``;
 - ``bench_report.py``: the campaign report of 100,000 rows (journal joined with the SQLite
@@ -46,7 +50,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    send = ["-n", "20000", "--repeat", "3", "--rounds", "5"]
+    send = ["-n", "20000", "--repeat", "3", "--rounds", "15"]
     if args.quick:
         send = ["-n", "2000", "--repeat", "1", "--million", "20000", "--rounds", "1"]
     runs = [
@@ -57,6 +61,14 @@ def main() -> None:
                 *(["-n", "2000", "--rounds", "1"] if args.quick else []),
                 "--json",
                 str(RESULTS / "otel.json"),
+            ],
+        ),
+        (
+            "bench_instructions.py",
+            [
+                *(["--pairs", "1"] if args.quick else []),
+                "--json",
+                str(RESULTS / "instructions.json"),
             ],
         ),
         ("bench_parse.py", ["--json", str(RESULTS / "parse.json")]),
@@ -98,6 +110,9 @@ def main() -> None:
     if shutil.which("chromium") is None or importlib.util.find_spec("playwright") is None:
         print("bench_phone.py left out: it needs Chromium and Playwright for Python", flush=True)
         runs = [(script, options) for script, options in runs if script != "bench_phone.py"]
+    if shutil.which("valgrind") is None:
+        print("bench_instructions.py left out: it needs valgrind", flush=True)
+        runs = [(script, options) for script, options in runs if script != "bench_instructions.py"]
     for script, options in runs:
         print(f"\n=== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script), *options], check=True)
