@@ -7,6 +7,7 @@ IvowabaError
 ├── SandboxUnsupportedError      the operation does not exist in the sandbox
 ├── ClientClosedError            the client was used after close()
 ├── WindowClosedError            a free-form send outside the 24-hour window (with a store)
+├── OutcomeStoreError            the outcome store failed while a send was screened: not sent
 ├── TemplateRejectedError        WhatsApp rejected the template waited for (.reason)
 ├── TemplateReviewTimeoutError   (also a TimeoutError) the review outlasted the wait
 ├── APIConnectionError           DNS, refused, reset
@@ -40,6 +41,7 @@ results alike.
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -62,6 +64,7 @@ __all__ = [
     "ConfigError",
     "IvowabaError",
     "NotFoundError",
+    "OutcomeStoreError",
     "PermissionDeniedError",
     "RateLimitError",
     "ReplyTimeoutError",
@@ -154,6 +157,34 @@ class WindowClosedError(IvowabaError):
             f"{wa_id} {when}: the 24-hour customer service window is closed, "
             "so only a template message may be sent to them"
         )
+
+
+class OutcomeStoreError(IvowabaError):
+    """The outcome store failed (closed, a Redis gone away, a SQLite file locked past its
+    ``busy_timeout``...) while a send was screened against it (opt-out, the 24-hour window),
+    before any request: nothing was sent, and sending it again cannot duplicate it.
+
+    - ``wa_id``: the customer whose record was asked for.
+    - ``cause``: the store's own error as a line, its message and type
+      (``"disk I/O error (OSError)"``), any ``user:password@`` of a URL in it masked. The
+      error itself is not chained: its traceback may hold the store's connection.
+    """
+
+    def __init__(self, wa_id: str, cause: str) -> None:
+        self.wa_id = wa_id
+        self.cause = cause
+        super().__init__(f"the outcome store failed: {cause}; nothing was sent to {wa_id}")
+
+    @classmethod
+    def of(cls, wa_id: str, error: BaseException) -> OutcomeStoreError:
+        """The error for the store's ``error``, raised while screening ``wa_id``."""
+        text = _URL_PASSWORD.sub(r"\1***@", str(error))
+        kind = type(error).__name__
+        return cls(wa_id, f"{text} ({kind})" if text else kind)
+
+
+#: The ``user:password@`` (or ``:password@``) of a URL in a text: masked in messages.
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s]*@")
 
 
 class TemplateRejectedError(IvowabaError):
@@ -359,6 +390,7 @@ _BEFORE_ANY_REQUEST = (
     SandboxUnsupportedError,
     ClientClosedError,
     WindowClosedError,
+    OutcomeStoreError,
 )
 
 
@@ -366,9 +398,10 @@ def sent_state(error: BaseException | None) -> bool | None:
     """Whether a request that ended with ``error`` reached the gateway: the one rule.
 
     - ``True``: no error, it was accepted.
-    - ``False``: surely not: bad input or a closed client (no request was made), a connection
-      that was never made, or an answer below 500 (a 4xx, or a redirect, which is not followed),
-      by which the gateway says it did not act. Sending it again cannot duplicate it.
+    - ``False``: surely not: bad input, a closed client or an outcome store that failed while
+      the send was screened (no request was made), a connection that was never made, or an
+      answer below 500 (a 4xx, or a redirect, which is not followed), by which the gateway
+      says it did not act. Sending it again cannot duplicate it.
     - ``None``: it may have: any 5xx (the gateway may fail after it accepted), a timeout or a
       connection dropped after the request left, a 2xx whose body could not be read, or any
       other failure. The gateway offers no idempotency key, so nobody can know; look before

@@ -61,10 +61,12 @@ from ivowaba._errors import (
     APIStatusError,
     AuthenticationError,
     IvowabaError,
+    OutcomeStoreError,
     PermissionDeniedError,
     ValidationError,
 )
 from ivowaba._outbound import template_components, url_button
+from ivowaba._screening import screen
 from ivowaba._template_check import check_parameters
 from ivowaba.cli._progress import Progress
 from ivowaba.cli._retry_failed import (
@@ -75,10 +77,8 @@ from ivowaba.cli._retry_failed import (
 )
 from ivowaba.outcomes._journal import (
     ACCEPTED,
-    OPTED_OUT,
     SKIP_REASONS,
     UNKNOWN,
-    WINDOW_CLOSED,
     Journal,
     JournalHeader,
     JournalWriter,
@@ -86,6 +86,7 @@ from ivowaba.outcomes._journal import (
     read_journal,
 )
 from ivowaba.outcomes._store import OutcomeStore
+from ivowaba.types.bulk import OPTED_OUT, WINDOW_CLOSED
 from ivowaba.types.messages import TemplateMessage, TextMessage
 from ivowaba.types.resources import SentMessage
 
@@ -269,10 +270,6 @@ class Skipped(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class StoreFailed(Exception):
-    """The outcome store could not say whether a row may be sent: it was not sent."""
 
 
 def _column(row: Mapping[str, str], name: str, number: int) -> str:
@@ -541,15 +538,11 @@ async def _send_rows(
     async def check(item: RowMessage) -> None:
         """Skip the row, or turn it into its fallback template, as the store says."""
         assert store is not None
-        try:
-            opted_out = await store.opted_out(item.wa_id)
-            closed = isinstance(item.message, TextMessage) and not opted_out
-            closed = closed and not await store.window_open(item.wa_id)
-        except Exception as error:
-            raise StoreFailed(f"the outcome store failed: {error}") from error
-        if opted_out:
+        free_form = isinstance(item.message, TextMessage)
+        skipped = await screen(store, item.wa_id, free_form=free_form)  # or OutcomeStoreError
+        if skipped == OPTED_OUT:
             raise Skipped(OPTED_OUT)
-        if closed:
+        if skipped == WINDOW_CLOSED:
             if args.fallback_template is None:
                 raise Skipped(WINDOW_CLOSED)
             fallback = build_message(
@@ -615,7 +608,7 @@ async def _send_rows(
                 tally.fallback += fallback is not None
                 writer.accepted(row, wa_id, result.id, fallback)
             else:
-                sent = False if isinstance(result.error, StoreFailed) else result.sent
+                sent = result.sent
                 if sent is None:
                     tally.unknown.add(row)
                 else:
@@ -638,7 +631,7 @@ def _count_hopeless(tally: Tally, error: BaseException | None) -> None:
     """Count a send's outcome towards stopping the run: a failure every other row would meet
     too adds one, any other answer starts again from 0; a row that made no request (bad
     input, skipped, the store failed) changes nothing."""
-    if isinstance(error, (ValidationError, Skipped, StoreFailed)):
+    if isinstance(error, (ValidationError, Skipped, OutcomeStoreError)):
         return
     tally.hopeless = tally.hopeless + 1 if error is not None and is_hopeless(error) else 0
     if tally.hopeless >= STOP_AFTER_HOPELESS and tally.stopped is None:

@@ -34,6 +34,7 @@ from typing import IO, Final
 import msgspec
 
 from ivowaba._errors import ConfigError
+from ivowaba.types.bulk import OPTED_OUT, WINDOW_CLOSED
 
 #: The format of the journals written now (the header's ``"journal"``).
 JOURNAL_FORMAT: Final = 1
@@ -42,9 +43,7 @@ JOURNAL_FORMAT: Final = 1
 ACCEPTED: Final = "accepted"
 NOT_SENT: Final = "not_sent"
 UNKNOWN: Final = "unknown"
-OPTED_OUT: Final = "opted_out"
-WINDOW_CLOSED: Final = "window_closed"
-#: Why a row may be skipped: never a request.
+#: Why a row may be skipped (never a request): the reasons of ``BulkResult.skipped``.
 SKIP_REASONS: Final = (OPTED_OUT, WINDOW_CLOSED)
 
 _encode = msgspec.json.Encoder().encode

@@ -43,15 +43,14 @@ from ivowaba._errors import ValidationError
 from ivowaba.outcomes._journal import (
     ACCEPTED,
     NOT_SENT,
-    OPTED_OUT,
     UNKNOWN,
-    WINDOW_CLOSED,
     Journal,
     JournalRow,
     read_journal,
 )
 from ivowaba.outcomes._sqlite import SQLiteOutcomeStore
 from ivowaba.outcomes._store import OutcomeStore
+from ivowaba.types.bulk import OPTED_OUT, WINDOW_CLOSED
 from ivowaba.types.error_codes import ErrorCode
 
 # A row's final state in a report, besides the journal's own (unknown, not_sent, opted_out,

@@ -20,14 +20,15 @@ from ivowaba import _json, _limits
 from ivowaba import _validation as v
 from ivowaba._bulk import send_concurrently as _send_concurrently
 from ivowaba._config import OUTCOMES_RULE, is_outcome_store
-from ivowaba._errors import ValidationError, WindowClosedError
+from ivowaba._errors import ValidationError
 from ivowaba._message_checks import check as _check_message
 from ivowaba._operations import OPERATIONS, SENDS
 from ivowaba._operations import Operation as Endpoint
 from ivowaba._outbound import message_from_dict, template_components, url_button
 from ivowaba._resource import Mode, Resource, iterator, operation
+from ivowaba._screening import require_open_window, screen
 from ivowaba._template_check import check_parameters
-from ivowaba.types.bulk import OPTED_OUT, WINDOW_CLOSED, BulkResult
+from ivowaba.types.bulk import BulkResult
 from ivowaba.types.contacts import ContactCard
 from ivowaba.types.messages import (
     ContactsMessage,
@@ -84,13 +85,6 @@ _DECODE_SENT: Mapping[type[Any], Callable[[bytes], SentMessage]] = {
 HeaderArg = str | InteractiveHeader | Mapping[str, Any] | None
 
 
-async def _require_open_window(store: OutcomeStore, wa_id: str) -> None:
-    """The 24-hour window guard of a client with a store: ``WindowClosedError`` unless
-    ``wa_id`` wrote within the last 24 hours."""
-    if not await store.window_open(wa_id):
-        raise WindowClosedError(wa_id, await store.last_inbound(wa_id))
-
-
 async def _refused(error: Exception) -> AsyncIterator[BulkResult]:
     """An iterator that raises ``error`` when iteration starts, as ``send_many``'s checks do."""
     raise error
@@ -139,7 +133,7 @@ class Messages(Resource[Mode]):
     async def _guarded(
         self, store: OutcomeStore, wa_id: str, kind: type[OutboundMessage], body: bytes
     ) -> SentMessage:
-        await _require_open_window(store, wa_id)
+        await require_open_window(store, wa_id)
         return await self._send_body(kind, body)
 
     def _to(self, to: object, field: str = "to") -> str:
@@ -164,13 +158,14 @@ class Messages(Resource[Mode]):
     ) -> SentMessage | str:
         """``send_many``'s send with a store: bad input fails as usual; then a message to an
         opted-out number, or a free-form one outside the window, is skipped (the reason
-        returned), never a request."""
+        returned), never a request; a store that fails is ``OutcomeStoreError``, never a
+        request either."""
         outbound = self._outbound(message)
         _check_message(outbound)
-        if await store.opted_out(outbound.wa_id):
-            return OPTED_OUT
-        if type(outbound) is not TemplateMessage and not await store.window_open(outbound.wa_id):
-            return WINDOW_CLOSED
+        free_form = type(outbound) is not TemplateMessage
+        skipped = await screen(store, outbound.wa_id, free_form=free_form)
+        if skipped is not None:
+            return skipped
         return await self._deliver(outbound, checked=True, screened=True)
 
     @operation
@@ -222,7 +217,9 @@ class Messages(Resource[Mode]):
           free-form (non-template) message to a number that has not written in the last 24
           hours; a skipped message is never a request and its result says why
           (``skipped="opted_out"`` or ``"window_closed"``; never a ``WindowClosedError``).
-          Bad input is still its result's ``error``, store or not.
+          Bad input is still its result's ``error``, store or not. When the store itself
+          fails (closed, unreachable), the message is not sent either: its result's
+          ``error`` is an ``OutcomeStoreError`` and ``sent`` is ``False``.
 
         Yields ``BulkResult``: ``index`` (the position in the input), ``message``, and ``id``,
         ``error`` or ``skipped``. A failed message (bad input, an API error, a lost

@@ -114,8 +114,7 @@ class Emulator(State):
             delay=delivery_delay,
             to_wire=wire_shape(webhook_format, display_phone_number=State.business_wa_id),
         )
-        #: The shape notifications are posted in: ``"reference"`` or ``"cloud"``.
-        self.webhook_format = webhook_format
+        self._webhook_format = webhook_format
         super().__init__(
             api_key,
             webhook=(webhook_url, webhook_username, webhook_password),
@@ -132,6 +131,12 @@ class Emulator(State):
         self._site: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_runner: LoopRunner | None = None
+
+    @property
+    def webhook_format(self) -> str:
+        """The shape notifications are posted in: ``"reference"`` or ``"cloud"``, as made
+        (fixed for the emulator's life: ``reset()`` has nothing to restore)."""
+        return self._webhook_format
 
     # -- running ---------------------------------------------------------------------------
 

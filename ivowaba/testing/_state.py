@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
@@ -38,6 +39,24 @@ _WINDOW_SECONDS: Final = CUSTOMER_SERVICE_WINDOW.total_seconds()
 WebhookConfig = tuple[str | None, str | None, str | None]
 #: Told of each change as ``(event, item)``: see ``State.observe``.
 Observer = Callable[[str, Any], None]
+#: The statuses a successful send goes through unless ``status_lifecycle`` says otherwise.
+DEFAULT_STATUS_LIFECYCLE: Final = ("sent", "delivered", "read")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the emulator behaves, as it was made: each is an attribute of the same name that
+    a test may change (``emu.latency = 0.2``, the control API's ``settings``), and
+    ``reset()`` puts every one back to this."""
+
+    api_key: str
+    message_ids: _payloads.MessageIds
+    template_review_delay: float
+    latency: float
+    per_page: int
+    record: bool
+    enforce_window: bool
+    status_lifecycle: tuple[str, ...] = DEFAULT_STATUS_LIFECYCLE
 
 
 class State:
@@ -60,18 +79,16 @@ class State:
         template_review_delay: float = 1.0,
         message_ids: _payloads.MessageIds = _payloads.REFERENCE_IDS,
     ) -> None:
-        self.api_key = api_key
-        #: How messages sent and received are named (``wamid.`` ids in Cloud mode).
-        self.message_ids = message_ids
-        #: Seconds (of the emulator's clock) WhatsApp's review of a proposed template takes.
-        self.template_review_delay = template_review_delay
-        self.latency = latency
-        self.per_page = per_page
-        self.record = record
-        #: The statuses a successful send goes through, each one notification.
-        self.status_lifecycle: tuple[str, ...] = ("sent", "delivered", "read")
-        #: Free-form sends to a customer whose 24-hour window is closed fail with 470.
-        self.enforce_window = enforce_window
+        #: What ``reset()`` sets the settings back to: the constructor's.
+        self._defaults = Settings(
+            api_key=api_key,
+            message_ids=message_ids,
+            template_review_delay=template_review_delay,
+            latency=latency,
+            per_page=per_page,
+            record=record,
+            enforce_window=enforce_window,
+        )
         self._webhook_config = webhook
         self._hold_lock = threading.Lock()
         self._faults = Faults()
@@ -83,7 +100,10 @@ class State:
 
     def reset(self) -> None:
         """Forget everything sent, received, scripted and stored since the start (customers'
-        windows and held statuses too), and set the clock back to real time."""
+        windows and held statuses too), set the clock back to real time, and every setting
+        (``latency``, ``enforce_window``, ``status_lifecycle``, ... :class:`Settings`) back to
+        the constructor's."""
+        self._restore(self._defaults)
         self.outbox: list[OutboxEntry] = []
         self.requests: list[RecordedRequest] = []
         self.sent_count = 0
@@ -117,6 +137,25 @@ class State:
         self._faults.clear()
         self._notifier.reset()
         self._publish("reset", None)
+
+    def _restore(self, settings: Settings) -> None:
+        """Set every setting to ``settings``'."""
+        #: The only ``X-API-KEY`` accepted.
+        self.api_key = settings.api_key
+        #: How messages sent and received are named (``wamid.`` ids in Cloud mode).
+        self.message_ids = settings.message_ids
+        #: Seconds (of the emulator's clock) WhatsApp's review of a proposed template takes.
+        self.template_review_delay = settings.template_review_delay
+        #: Seconds added before every answer.
+        self.latency = settings.latency
+        #: Templates per page of the template listings.
+        self.per_page = settings.per_page
+        #: Keep every request in ``requests`` and every accepted send in ``outbox``.
+        self.record = settings.record
+        #: Free-form sends to a customer whose 24-hour window is closed fail with 470.
+        self.enforce_window = settings.enforce_window
+        #: The statuses a successful send goes through, each one notification.
+        self.status_lifecycle = settings.status_lifecycle
 
     # -- deliveries: opened and closed with the server, on its event loop ------------------
 
