@@ -93,7 +93,8 @@ Body = bytes | Callable[[], aiohttp.MultipartWriter] | None
 class AsyncClient:
     """The asynchronous IVOWBA client.
 
-    - ``api_key``: sent as ``X-API-KEY``; default ``IVOWABA_API_KEY``. Missing: ``ConfigError``.
+    - ``api_key``: sent as ``X-API-KEY``; default ``IVOWABA_API_KEY``. Missing, or with white
+      space at an end (a key read from a file keeps its newline): ``ConfigError``.
     - ``base_url``: default ``IVOWABA_BASE_URL``, else ``https://waba.ivosights.com``.
     - ``sandbox``: send to the ``/sandbox`` endpoints; operations the sandbox lacks raise
       ``SandboxUnsupportedError`` before any request.
@@ -349,7 +350,7 @@ class AsyncClient:
         base_url = getattr(self, "base_url", None)
         sandbox = getattr(self, "sandbox", False)
         closed = ", closed=True" if getattr(self, "_closed", False) else ""
-        return f"AsyncClient(base_url={base_url!r}, sandbox={sandbox!r}{closed})"
+        return f"AsyncClient(base_url={_config.shown_url(base_url)!r}, sandbox={sandbox!r}{closed})"
 
     @property
     def closed(self) -> bool:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ivowaba._errors import ConfigError
 
@@ -145,7 +145,24 @@ def resolve_api_key(api_key: str | Secret | None) -> Secret:
             f"no API key: pass api_key=... or set {API_KEY_ENV} "
             "(find it in the IVOWBA dashboard, developer section)"
         )
+    if key != key.strip() or not key.isprintable():
+        # Said here, not by aiohttp at the first request (a ValueError quoting the header).
+        raise ConfigError(
+            "the API key has white space at an end or a control character in it (a key read "
+            "from a file keeps its newline: strip it)"
+        )
     return Secret(key)
+
+
+def shown_url(url: str | None) -> str | None:
+    """``url`` as a repr may show it: the password of a ``user:password@`` masked."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def resolve_base_url(base_url: str | None) -> str:

@@ -56,6 +56,39 @@ def test_repr_names_the_client_not_its_key() -> None:
     assert repr(client) == "AsyncClient(base_url='http://127.0.0.1:1', sandbox=True)"
 
 
+def test_a_password_in_the_base_url_is_masked_in_both_reprs() -> None:
+    url = "http://user:s3cret@127.0.0.1:1"
+    async_client = ivowaba.AsyncClient(api_key=API_KEY, base_url=url)
+    assert (
+        repr(async_client) == "AsyncClient(base_url='http://user:***@127.0.0.1:1', sandbox=False)"
+    )
+    with ivowaba.Client(api_key=API_KEY, base_url=url) as client:
+        assert repr(client) == "Client(base_url='http://user:***@127.0.0.1:1', sandbox=False)"
+    assert async_client.base_url == url  # what is used is left as given
+
+
+@pytest.mark.parametrize("key", [API_KEY + "\n", " " + API_KEY, API_KEY[:3] + "\r" + API_KEY[3:]])
+def test_a_key_with_white_space_at_an_end_or_a_control_character_is_refused_at_once(
+    key: str,
+) -> None:
+    for make in (ivowaba.AsyncClient, ivowaba.Client):
+        with pytest.raises(ivowaba.ConfigError, match="newline: strip it") as caught:
+            make(api_key=key, base_url="http://127.0.0.1:1")
+        assert API_KEY not in str(caught.value)
+
+
+async def test_a_templates_check_in_the_sandbox_names_the_operation_called(
+    emu: Emulator,
+) -> None:
+    async with ivowaba.AsyncClient(api_key=API_KEY, base_url=emu.base_url, sandbox=True) as client:
+        spec = {"label": "a", "category_id": "UTILITY", "language_id": "id", "body": {"text": "Hi"}}
+        with pytest.raises(ivowaba.SandboxUnsupportedError, match=r"templates\.create"):
+            await client.templates.create(**spec)  # type: ignore[arg-type]
+        with pytest.raises(ivowaba.SandboxUnsupportedError, match=r"templates\.update"):
+            await client.templates.update("t1", **spec)  # type: ignore[arg-type]
+    assert emu.requests == []
+
+
 async def test_a_rate_limiter_of_yours(emu: Emulator) -> None:
     class Counting:
         calls = 0

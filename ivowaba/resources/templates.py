@@ -303,8 +303,12 @@ class Templates(Resource[Mode]):
         categories, languages = await self._listed_ids()
         return _template_rules.problems(spec, categories=categories, languages=languages)
 
-    async def _checked(self, fields: Mapping[str, Any], check: bool) -> bytes:
-        """The body for ``fields``; with ``check``, raise every problem it has at once."""
+    async def _checked(self, endpoint: Endpoint, fields: Mapping[str, Any], check: bool) -> bytes:
+        """The body of ``endpoint`` for ``fields``; with ``check``, raise every problem it has
+        at once."""
+        # In the sandbox, SandboxUnsupportedError names this operation, not the lists the
+        # check would read first.
+        self._client.url_for(endpoint)
         values = _values(fields)
         if check:
             found = await self._problems(values)
@@ -345,7 +349,7 @@ class Templates(Resource[Mode]):
         created = await client.templates.create(label="order_shipped", body=body, **spec)
         ```
         """
-        body = await self._checked(spec, check)
+        body = await self._checked(CREATE, spec, check)
         return await self._client.call(CREATE, _decode_created, body=body)
 
     @operation
@@ -376,7 +380,7 @@ class Templates(Resource[Mode]):
         ```
         """
         text(template_id, "template_id", _limits.ID_MAX)
-        body = await self._checked(spec, check)
+        body = await self._checked(UPDATE, spec, check)
         self._cache.pop(template_id, None)
         return await self._client.call(UPDATE, _decode_updated, path_args=(template_id,), body=body)
 
