@@ -219,6 +219,19 @@ def test_create_command_waits_for_the_review(
     assert [body["is_propose"] for body in created] == [True]  # --wait proposes it
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--interval", "0"), ("--timeout", "-5"), ("--interval", "-1")]
+)
+def test_create_command_refuses_a_bad_wait_before_making_the_template(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    path = _spec_file(tmp_path, GOOD)
+    code = run(["templates", "create", path, "--wait", f"{option}={value}", *_connection(emu)])
+    assert code == 2
+    assert option.lstrip("-") in capsys.readouterr().err
+    assert emu.requests == []  # no template made: running it again cannot make two
+
+
 def test_create_command_exits_1_when_rejected(
     review: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from ivowaba._errors import ValidationError
+from ivowaba._validation import seconds
 from ivowaba.cli._commands import client_from
 from ivowaba.cli._output import emit
 from ivowaba.cli._parsing import client_options
@@ -96,6 +97,10 @@ async def run_lint(args: argparse.Namespace) -> int:
 async def run_create(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
     if args.wait:
+        # The wait's options are checked before the template is made: a bad one must not
+        # leave a template behind (exit 2 means nothing was sent).
+        seconds(args.timeout, "timeout")
+        seconds(args.interval, "interval")
         if spec.get("is_propose", True) is not True:
             raise ValidationError(
                 "is_propose", "--wait waits for WhatsApp's review: the template must be proposed"
