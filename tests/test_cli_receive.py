@@ -254,6 +254,7 @@ def test_bad_inputs_exit_2_with_one_line(
     assert message in err
     assert PASSWORD not in err
     assert writer_threads() == threads  # a store it opened is closed again
+    assert not (tmp_path / "o.db").exists()  # nor is a new, empty store left behind
 
 
 # -- webhooks pull --outcomes ------------------------------------------------------------------

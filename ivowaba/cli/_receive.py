@@ -18,6 +18,7 @@ import asyncio
 import logging
 import math
 import os
+import socket
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,10 +108,30 @@ async def run_receive(args: argparse.Namespace) -> int:
     ``--port 0``, the port picked). Raises ``ConfigError`` (exit 2) for bad options, a store
     that cannot be opened or reached, or an address it cannot listen on.
     """
+    settings = _settings(args)
+    # Listening first: a busy port must not leave a new, empty store file behind (a later
+    # `bulk --outcomes` would take it for a real one).
+    listening = _listen(settings.host, settings.port)
+    try:
+        await _record(args, settings, listening)
+    finally:
+        listening.close()
+    return EXIT_OK
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``; ``ConfigError`` when it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=128)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def _record(args: argparse.Namespace, settings: _Settings, listening: socket.socket) -> None:
     from ivowaba.outcomes import open_store
     from ivowaba.outcomes._open import redact
 
-    settings = _settings(args)
     store = open_store(args.outcomes)
     try:
         try:
@@ -126,13 +147,14 @@ async def run_receive(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-        await _serve(store, settings, redact(args.outcomes))
+        await _serve(store, settings, redact(args.outcomes), listening)
     finally:
         await store.aclose()
-    return EXIT_OK
 
 
-async def _serve(store: OutcomeStore, settings: _Settings, shown_url: str) -> None:
+async def _serve(
+    store: OutcomeStore, settings: _Settings, shown_url: str, listening: socket.socket
+) -> None:
     from aiohttp import web
 
     from ivowaba.webhooks import Dispatcher, create_app
@@ -148,12 +170,7 @@ async def _serve(store: OutcomeStore, settings: _Settings, shown_url: str) -> No
     )
     await runner.setup()
     try:
-        try:
-            await web.TCPSite(runner, settings.host, settings.port).start()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
-            ) from None
+        await web.SockSite(runner, listening).start()
         url = _url(settings.host, runner.addresses[0][1], settings.path)
         print(f"Receiving webhooks on {url}", flush=True)
         print(f"  recording into {shown_url}; Ctrl-C to stop.", file=sys.stderr, flush=True)
