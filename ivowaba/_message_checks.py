@@ -39,6 +39,7 @@ from ivowaba.types.messages import (
 
 def _text(m: TextMessage) -> None:
     v.text(m.text, "text", _limits.TEXT_MAX)
+    v.flag(m.preview_url, "preview_url")
 
 
 def _media(m: MediaMessage) -> None:
@@ -266,7 +267,5 @@ def _as_typed(message: Any) -> Any:
     try:
         return msgspec.convert(msgspec.to_builtins(message), type(message))
     except (msgspec.ValidationError, TypeError) as exc:
-        field, _, rule = str(exc).rpartition(" - at `$.")
-        if field:  # msgspec says "Expected `object`, got `int` - at `$.components[0]`"
-            field, rule = rule.rstrip("`"), field
-        raise ValidationError(field or "message", rule or str(exc)) from None
+        # msgspec says "Expected `object`, got `int` - at `$.components[0]`"
+        raise ValidationError(*v.located(str(exc), "")) from None

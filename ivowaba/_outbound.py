@@ -93,6 +93,8 @@ def template_components(
     Only the parts given are sent; with none at all, ``[{"type": "body"}]``, as the
     reference's "only body component" example does.
     """
+    body = v.listed(body, "body", "body parameters")
+    buttons = v.listed(buttons, "buttons", "button components")
     parts = []
     if body:
         params = [template_parameter(p, f"body[{i}]") for i, p in enumerate(body)]

@@ -5,7 +5,8 @@ Limits come from ``ivowaba._limits``; nothing here knows about HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sized
+import re
+from collections.abc import Hashable, Iterable, Mapping, Sized
 from typing import Any, TypeVar
 
 import msgspec
@@ -16,6 +17,8 @@ from ivowaba._errors import ValidationError
 T = TypeVar("T")
 
 _PHONE_PUNCTUATION = str.maketrans("", "", "+ -().\u00a0")
+#: A number a spreadsheet exported as a decimal: ``628123456789.0``.
+_SPREADSHEET_DECIMAL = re.compile(r"^\s*\+?\d+\.0+\s*$")
 
 
 def wa_id(value: object, *, field: str = "to", default_country_code: str | None = None) -> str:
@@ -23,12 +26,19 @@ def wa_id(value: object, *, field: str = "to", default_country_code: str | None 
 
     ``+``, spaces, dashes, dots and parentheses are dropped; a leading ``0`` is replaced by
     ``default_country_code`` when one is configured. Anything else that is not 8 to 15 digits
-    raises ``ValidationError``.
+    raises ``ValidationError``, and so does a number a spreadsheet wrote as a decimal
+    (``628123456789.0``: its dot dropped, it would reach another number).
     """
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a phone number string, got {type(value).__name__}")
     if _limits.is_wa_id(value):  # the common case: nothing to strip or replace
         return value
+    if _SPREADSHEET_DECIMAL.match(value):  # 628123456789.0 would become 6281234567890
+        raise ValidationError(
+            field,
+            f"{value!r} ends with a decimal point and zeros, as a spreadsheet writes a number: "
+            "store the phone number as text",
+        )
     digits = value.translate(_PHONE_PUNCTUATION)
     if digits.startswith("00"):  # the international call prefix: a country code follows
         digits = digits[2:]
@@ -68,6 +78,38 @@ def text(
         raise ValidationError(field, "must not be empty")
     if max_length is not None and len(value) > max_length:
         raise ValidationError(field, f"at most {max_length} characters (got {len(value)})")
+
+
+#: What is never a list of items, though Python iterates it: ``body="Agus"`` is no four
+#: parameters, ``buttons={"id": ...}`` no list of its keys.
+_NOT_LISTS = (str, bytes, bytearray, memoryview, Mapping)
+
+
+def listed(value: object, field: str, items: str) -> list[Any]:
+    """``value``'s items, as a list: ``value`` is a list, tuple or other iterable of
+    ``items`` (``"body parameters"``). A string, bytes or a mapping is refused, not taken
+    apart, and so is anything that is not iterable."""
+    if isinstance(value, _NOT_LISTS) or not isinstance(value, Iterable):
+        raise ValidationError(field, list_rule(type(value).__name__, items))
+    return list(value)
+
+
+def list_rule(given: str, items: str = "items") -> str:
+    """The rule a value of type ``given`` breaks where a list of ``items`` belongs."""
+    article = "an" if given[:1] in "aeiou" else "a"
+    return f"must be a list of {items}, not {article} {given}"
+
+
+def flag(value: object, field: str, *, optional: bool = True) -> None:
+    """``value`` is ``True`` or ``False`` (or ``None``, when ``optional``): ``"yes"``, ``1``
+    or ``"false"`` are refused rather than sent, or taken for true."""
+    if isinstance(value, bool) or (optional and value is None):
+        return
+    raise ValidationError(field, _FLAG_RULES[optional])
+
+
+#: The rule of a flag, by whether it may be ``None``.
+_FLAG_RULES = {True: "must be True, False or None", False: "must be True or False"}
 
 
 def count(value: Sized, field: str, low: int, high: int) -> None:
@@ -124,12 +166,27 @@ def convert(value: Any, type_: type[T], field: str) -> T:
     try:
         return msgspec.convert(value, type_)
     except msgspec.ValidationError as exc:
-        raise ValidationError(*_located(str(exc), field)) from None
+        raise ValidationError(*located(str(exc), field)) from None
 
 
-def _located(message: str, field: str) -> tuple[str, str]:
-    """Split msgspec's "rule - at `$.a[0].b`" into (``field.a[0].b``, rule)."""
+def located(message: str, field: str) -> tuple[str, str]:
+    """Split msgspec's "rule - at `$.a[0].b`" into (``field.a[0].b``, rule); an empty
+    ``field`` gives ``a[0].b``. msgspec's "Expected `array`, got `str`" becomes the rule
+    ``listed`` states, its "Expected `bool`, ..." the rule ``flag`` states."""
     rule, sep, where = message.rpartition(" - at `$")
     if not sep:
-        return field, message
-    return field + where.rstrip("`"), rule
+        rule, where = message, ""
+    not_a_list = _NOT_A_LIST.fullmatch(rule)
+    if not_a_list is not None:
+        given = not_a_list.group(1)
+        rule = list_rule(_MSGSPEC_KINDS.get(given, given))
+    elif _NOT_A_FLAG.fullmatch(rule):
+        rule = _FLAG_RULES["null" in rule]
+    where = where.rstrip("`")
+    return (field + where if field else where.lstrip(".")) or "message", rule
+
+
+_NOT_A_LIST = re.compile(r"Expected `array(?: \| null)?`, got `(\w+)`")
+_NOT_A_FLAG = re.compile(r"Expected `bool( \| null)?`, got `\w+`")
+#: msgspec's names of JSON kinds, as Python calls them.
+_MSGSPEC_KINDS = {"object": "dict", "array": "list", "null": "None"}

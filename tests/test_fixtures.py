@@ -4,6 +4,9 @@ pytest-asyncio (strict mode, the default) and under anyio's plugin alike."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 import ivowaba
@@ -38,6 +41,9 @@ def test_the_clients_follow_the_emulator_the_marker_made(
 
 
 INNER = """
+import re
+from pathlib import Path
+
 import pytest
 
 import ivowaba
@@ -82,3 +88,23 @@ def test_the_clients_are_closed_after_each_test_and_leak_nothing(
     quick = ("-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:hypothesispytest")
     result = pytester.runpytest_inprocess("-W", "error", *quick, "-p", "no:pytest_cov")
     result.assert_outcomes(passed=4)
+
+
+def _testing_guide_plugin_example() -> str:
+    """The pytest module docs/guides/testing.md shows for the plugin's fixtures."""
+    guide = Path(__file__).resolve().parent.parent / "docs" / "guides" / "testing.md"
+    blocks = re.findall(r"^```python\n(.*?)^```$", guide.read_text("utf-8"), re.M | re.S)
+    [example] = [block for block in blocks if "ivowaba_async_client" in block]
+    return str(example)
+
+
+def test_the_testing_guides_plugin_example_passes_in_strict_mode(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(test_guide=_testing_guide_plugin_example())
+    quick = ("-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:hypothesispytest")
+    result = pytester.runpytest_inprocess("-W", "error", *quick, "-p", "no:pytest_cov")
+    result.assert_outcomes(passed=2)

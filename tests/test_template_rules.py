@@ -418,6 +418,44 @@ async def test_lint_names_what_is_no_template_field(aclient: ivowaba.AsyncClient
     ]
 
 
+@pytest.mark.parametrize("spec", ["spec", None, [("label", "x")], 42], ids=repr)
+async def test_lint_refuses_what_is_no_dict(both: Both, emu: Emulator, spec: Any) -> None:
+    with pytest.raises(ivowaba.ValidationError) as info:
+        await both(lambda c: c.templates.lint(spec))
+    given = "None" if spec is None else type(spec).__name__
+    assert (info.value.field, info.value.rule) == (
+        "spec",
+        f"must be a dict of the template's fields, not {given}",
+    )
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None], ids=repr)
+async def test_create_and_update_check_is_a_flag(both: Both, emu: Emulator, value: Any) -> None:
+    for op in (
+        lambda c: c.templates.create(check=value, **GOOD),
+        lambda c: c.templates.update("60243665e4058d3b4a377bd2", check=value, **GOOD),
+    ):
+        with pytest.raises(ivowaba.ValidationError) as info:
+            await both(op)
+        assert (info.value.field, info.value.rule) == ("check", "must be True or False")
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("buttons", "QUICK_REPLY"), ("buttons", GOOD["buttons"][0]), ("otp", "COPY_CODE")],
+    ids=repr,
+)
+async def test_create_refuses_a_string_or_dict_for_a_list(
+    both: Both, emu: Emulator, field: str, value: Any
+) -> None:
+    with pytest.raises(ivowaba.ValidationError) as info:
+        await both(lambda c: c.templates.create(**{**GOOD, field: value}))
+    assert (info.value.field, info.value.rule) == (field, "must be a list")
+    assert emu.requests == []
+
+
 async def test_a_keyword_missing_is_a_problem_like_any_other(aclient: ivowaba.AsyncClient) -> None:
     spec = {k: v for k, v in GOOD.items() if k != "label"}
     with pytest.raises(ivowaba.ValidationError) as info:

@@ -1058,6 +1058,8 @@ async def test_wa_id_is_normalised(both: Both, emu: Emulator, given: str, wire: 
         ("+62 812", "8 to 15"),
         ("1234567890123456", "8 to 15"),  # 16 digits
         ("+62 812-3456-7890-1234", "8 to 15"),
+        ("628123456789.0", "spreadsheet"),  # would have gone to 6281234567890
+        ("+628123456789.00", "spreadsheet"),
     ],
 )
 async def test_bad_wa_id_is_rejected(both: Both, emu: Emulator, given: str, needle: str) -> None:
@@ -1197,7 +1199,7 @@ async def test_every_send_rejects_a_bad_recipient(both: Both, emu: Emulator, nam
         (
             lambda c: c.messages.send_list(TO, "Hi", "Menu", [{"rows": "r1, r2"}]),
             "sections[0].rows",
-            "array",
+            "must be a list of items, not a str",
         ),
         (
             lambda c: c.messages.send_list(TO, "Hi", "Menu", ["not a section"]),
@@ -1544,6 +1546,154 @@ async def test_send_normalises_the_struct_wa_id(both: Both, emu: Emulator) -> No
 )
 async def test_send_rejects(both: Both, emu: Emulator, message: Any, field: str) -> None:
     await rejected(both, emu, lambda c: c.messages.send(message), field)
+
+
+# ---------------------------------------------------------------------------------------------
+# a list is a list: a string, bytes or a dict is refused whole, never taken apart
+
+NOT_LISTS: list[Any] = ["Agus", b"Agus", {"id": "yes", "title": "Yes"}]
+
+#: Every argument documented as a list of items, with what a send of it would take.
+LIST_ARGUMENTS: dict[str, Callable[[Any], Op]] = {
+    "body": lambda x: lambda c: c.messages.send_template(TO, "t1", body=x),
+    "buttons": lambda x: lambda c: c.messages.send_template(TO, "t1", buttons=x),
+    "components": lambda x: lambda c: c.messages.send_template(TO, "t1", components=x),
+    "reply buttons": lambda x: lambda c: c.messages.send_reply_buttons(TO, "Hi", x),
+    "list sections": lambda x: lambda c: c.messages.send_list(TO, "Hi", "Menu", x),
+    "product sections": lambda x: (
+        lambda c: c.messages.send_product_list(TO, "cat", x, header="New", body="Hi")
+    ),
+    "websites": lambda x: lambda c: c.settings.update_business_profile(websites=x),
+}
+LIST_FIELDS = {
+    "reply buttons": "buttons",
+    "list sections": "sections",
+    "product sections": "sections",
+}
+
+
+@pytest.mark.parametrize("value", NOT_LISTS, ids=lambda value: type(value).__name__)
+@pytest.mark.parametrize("argument", sorted(LIST_ARGUMENTS))
+async def test_a_list_argument_refuses_what_is_no_list(
+    both: Both, emu: Emulator, argument: str, value: Any
+) -> None:
+    field = LIST_FIELDS.get(argument, argument)
+    error = await rejected(both, emu, LIST_ARGUMENTS[argument](value), field)
+    assert error.rule.startswith("must be a list of "), error.rule
+    assert error.rule.endswith(f"not a {type(value).__name__}"), error.rule
+
+
+@pytest.mark.parametrize("value", ["Budi", b"Budi"], ids=lambda value: type(value).__name__)
+async def test_contacts_refuse_a_string(both: Both, emu: Emulator, value: Any) -> None:
+    op = lambda c: c.messages.send_contacts(TO, value)  # noqa: E731
+    error = await rejected(both, emu, op, "contacts")
+    assert error.rule == f"must be a list of contact cards, not a {type(value).__name__}"
+
+
+async def test_a_list_argument_takes_a_tuple(both: Both, emu: Emulator) -> None:
+    await both(lambda c: c.messages.send_template(TO, "60243665e4058d3b4a377bd2", body=("A",)))
+    parameters = [{"type": "text", "text": "A"}]
+    assert sent(emu)["components"] == [{"type": "body", "parameters": parameters}]
+
+
+async def test_a_list_argument_takes_a_generator(both: Both, emu: Emulator) -> None:
+    await both(lambda c: c.messages.send_reply_buttons(TO, "Hi", (b for b in [BUTTON])))
+    assert sent(emu)["action"] == {"buttons": [BUTTON]}
+
+
+#: Dict messages (``send``, ``send_many``) and structs with a string or a dict where a
+#: list belongs, and the wire field named.
+NOT_LIST_MESSAGES: list[tuple[Any, str, str]] = [
+    (
+        {"type": "template", "wa_id": TO, "template_id": "t1", "components": "body"},
+        "message.components",
+        "str",
+    ),
+    (
+        {"type": "reply_buttons", "wa_id": TO, "body": "Hi", "action": {"buttons": BUTTON}},
+        "message.action.buttons",
+        "dict",
+    ),
+    (
+        {
+            "type": "list",
+            "wa_id": TO,
+            "body": "Hi",
+            "action": {"button": "M", "sections": [{"rows": "r0"}]},
+        },
+        "message.action.sections[0].rows",
+        "str",
+    ),
+    (TemplateMessage(wa_id=TO, template_id="t1", components="body"), "components", "str"),  # type: ignore[arg-type]
+    (
+        ReplyButtonsMessage(
+            wa_id=TO,
+            body="Hi",
+            action=ReplyButtonsAction(buttons=BUTTON),  # type: ignore[arg-type]
+        ),
+        "action.buttons",
+        "dict",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "field", "given"), NOT_LIST_MESSAGES, ids=repr)
+async def test_a_message_refuses_what_is_no_list(
+    both: Both, emu: Emulator, message: Any, field: str, given: str
+) -> None:
+    error = await rejected(both, emu, lambda c: c.messages.send(message), field)
+    assert error.rule == f"must be a list of items, not a {given}"
+
+
+async def test_send_many_refuses_what_is_no_list(
+    aclient: ivowaba.AsyncClient, emu: Emulator
+) -> None:
+    bad = {"type": "template", "wa_id": TO, "template_id": "t1", "components": "body"}
+    [result] = [r async for r in aclient.messages.send_many([bad])]
+    assert isinstance(result.error, ivowaba.ValidationError)
+    assert (result.error.field, result.error.rule) == (
+        "message.components",
+        "must be a list of items, not a str",
+    )
+    assert emu.requests == []
+
+
+# ---------------------------------------------------------------------------------------------
+# a flag is True or False: "yes", 1 or "false" are refused, never sent nor taken for true
+
+NOT_FLAGS: list[Any] = ["yes", "false", 1, 0]
+
+
+@pytest.mark.parametrize("value", NOT_FLAGS, ids=repr)
+async def test_preview_url_is_a_flag(both: Both, emu: Emulator, value: Any) -> None:
+    for op, field in [
+        (lambda c: c.messages.send_text(TO, "x", preview_url=value), "preview_url"),
+        (
+            lambda c: c.messages.send(
+                {"type": "text", "wa_id": TO, "text": "x", "preview_url": value}
+            ),
+            "message.preview_url",
+        ),
+        (
+            lambda c: c.messages.send(TextMessage(wa_id=TO, text="x", preview_url=value)),
+            "preview_url",
+        ),
+    ]:
+        error = await rejected(both, emu, op, field)
+        assert error.rule == "must be True, False or None"
+
+
+@pytest.mark.parametrize("value", NOT_FLAGS, ids=repr)
+async def test_send_template_check_is_a_flag(both: Both, emu: Emulator, value: Any) -> None:
+    op = lambda c: c.messages.send_template(TO, "t1", check=value)  # noqa: E731
+    error = await rejected(both, emu, op, "check")
+    assert error.rule == "must be True, False or None"
+
+
+@pytest.mark.parametrize("value", [True, False, None])
+async def test_preview_url_flags_are_sent(both: Both, emu: Emulator, value: Any) -> None:
+    await both(lambda c: c.messages.send_text(TO, "x", preview_url=value))
+    assert sent(emu).get("preview_url") == value
 
 
 # ---------------------------------------------------------------------------------------------

@@ -255,12 +255,12 @@ class Messages(Resource[Mode]):
         - ``to``: the recipient's number with country code, 8 to 15 digits
           (``"+62 812-3456-789"`` is sent as ``628123456789``).
         - ``text``: not blank, at most 4096 characters.
-        - ``preview_url``: ``True`` to show a preview of a link in ``text``; left out when
-          ``None``.
+        - ``preview_url``: ``True`` to show a preview of a link in ``text``, ``False`` not
+          to; left out when ``None``.
 
         Returns the ``SentMessage``; its ``id`` is what status notifications refer to.
 
-        Raises ``ValidationError`` (``to``, ``text``) before any request;
+        Raises ``ValidationError`` (``to``, ``text``, ``preview_url``) before any request;
         ``AuthenticationError``, ``UnprocessableEntityError``, ``RateLimitError`` (after
         retries), ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
         ``ResponseDecodeError``; ``ClientClosedError`` after close.
@@ -292,20 +292,22 @@ class Messages(Resource[Mode]):
         - ``template_id``: not blank, at most 200 characters.
         - ``header``: a string (one text parameter) or one parameter object
           (``{"type": "image", "image": {"link": ...}}``; only a document has a ``filename``).
-        - ``body``: the body parameters, strings or parameter objects, in ``{{n}}`` order.
-        - ``buttons``: button components (``{"type": "button", "sub_type": "url",
+        - ``body``: a list of the body parameters, strings or parameter objects, in ``{{n}}``
+          order (a lone string is refused: it is no list of parameters).
+        - ``buttons``: a list of button components (``{"type": "button", "sub_type": "url",
           "index": 0, "parameters": [...]}``), ``index`` 0 to 9.
         - ``components``: the raw component list, instead of the three above.
-        - ``check``: fetch the template once (cached) and raise ``ValidationError`` when a
-          header, body or dynamic URL button gets a different number of parameters than it
-          has placeholders. Default: the client's ``check_templates``.
+        - ``check``: ``True``, ``False`` or ``None``. ``True``: fetch the template once
+          (cached) and raise ``ValidationError`` when a header, body or dynamic URL button
+          gets a different number of parameters than it has placeholders. Default
+          (``None``): the client's ``check_templates``.
 
         With no parameters at all it sends ``components: [{"type": "body"}]``. A parameter
         carries its value under the key its ``type`` names: text not blank, links http(s).
 
         Returns the ``SentMessage`` (``id``).
 
-        Raises ``ValidationError`` (``to``, ``template_id``, the part at fault:
+        Raises ``ValidationError`` (``to``, ``template_id``, ``check``, the part at fault:
         ``body[0]``, ``components[1].index``, ...) before any request; with ``check``,
         ``NotFoundError`` for an unknown template and ``SandboxUnsupportedError`` in sandbox
         mode (the sandbox cannot show a template); ``AuthenticationError``,
@@ -319,6 +321,7 @@ class Messages(Resource[Mode]):
         ```
         """
         wa_id = self._to(to)
+        v.flag(check, "check")
         if components is not None:
             if header is not None or body or buttons:
                 raise ValidationError(
@@ -326,7 +329,7 @@ class Messages(Resource[Mode]):
                 )
             parts = [
                 v.convert(c, TemplateComponent, f"components[{i}]")
-                for i, c in enumerate(components)
+                for i, c in enumerate(v.listed(components, "components", "template components"))
             ]
         else:
             parts = template_components(header, body, buttons)
@@ -585,8 +588,9 @@ class Messages(Resource[Mode]):
         ```
         """
         if isinstance(contacts, (Mapping, ContactCard)):
-            contacts = [contacts]
-        cards = [v.convert(c, ContactCard, f"contacts[{i}]") for i, c in enumerate(contacts)]
+            contacts = [contacts]  # one card, as documented
+        listed = v.listed(contacts, "contacts", "contact cards")
+        cards = [v.convert(c, ContactCard, f"contacts[{i}]") for i, c in enumerate(listed)]
         return await self._deliver(ContactsMessage(wa_id=self._to(to), contacts=cards))
 
     @operation
@@ -624,7 +628,10 @@ class Messages(Resource[Mode]):
         ```
         """
         action = ReplyButtonsAction(
-            buttons=[v.convert(b, ReplyButton, f"buttons[{i}]") for i, b in enumerate(buttons)]
+            buttons=[
+                v.convert(b, ReplyButton, f"buttons[{i}]")
+                for i, b in enumerate(v.listed(buttons, "buttons", "reply buttons"))
+            ]
         )
         message = ReplyButtonsMessage(
             wa_id=self._to(to),
@@ -674,7 +681,10 @@ class Messages(Resource[Mode]):
         """
         action = ListAction(
             button=button,
-            sections=[v.convert(s, ListSection, f"sections[{i}]") for i, s in enumerate(sections)],
+            sections=[
+                v.convert(s, ListSection, f"sections[{i}]")
+                for i, s in enumerate(v.listed(sections, "sections", "list sections"))
+            ],
         )
         message = ListMessage(
             wa_id=self._to(to),
@@ -763,7 +773,8 @@ class Messages(Resource[Mode]):
         action = ProductListAction(
             catalog_id=catalog_id,
             sections=[
-                v.convert(s, ProductSection, f"sections[{i}]") for i, s in enumerate(sections)
+                v.convert(s, ProductSection, f"sections[{i}]")
+                for i, s in enumerate(v.listed(sections, "sections", "product sections"))
             ],
         )
         message = ProductListMessage(

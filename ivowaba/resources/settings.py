@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,9 +46,7 @@ _decode_photo_link: Callable[[bytes], str] = GET_PHOTO.decoder
 def _websites(websites: Sequence[str]) -> list[str]:
     """``websites`` as sent, checked by the rule the server (and the emulator) applies: at most
     ``BUSINESS_WEBSITES_MAX`` absolute http(s) URLs."""
-    if isinstance(websites, (str, bytes)) or not isinstance(websites, Iterable):
-        raise ValidationError("websites", f"must be a list of URLs, got {type(websites).__name__}")
-    urls = list(websites)
+    urls = v.listed(websites, "websites", "URLs")
     v.count(urls, "websites", 0, _limits.BUSINESS_WEBSITES_MAX)
     for i, url in enumerate(urls):
         v.http_url(url, f"websites[{i}]")

@@ -14,7 +14,7 @@ from ivowaba._operations import OPERATIONS, Paged
 from ivowaba._operations import Operation as Endpoint
 from ivowaba._resource import Mode, Resource, iterator, operation
 from ivowaba._retry import _pause as pause
-from ivowaba._validation import seconds, text
+from ivowaba._validation import flag, seconds, text
 from ivowaba.types.resources import Page
 from ivowaba.types.templates import (
     Template,
@@ -309,6 +309,7 @@ class Templates(Resource[Mode]):
         # In the sandbox, SandboxUnsupportedError names this operation, not the lists the
         # check would read first.
         self._client.url_for(endpoint)
+        flag(check, "check", optional=False)
         values = _values(fields)
         if check:
             found = await self._problems(values)
@@ -327,11 +328,11 @@ class Templates(Resource[Mode]):
         SDK's spec structs (``TemplateHeaderSpec``, ...) or dicts in the reference's wire
         shape, sent as given.
 
-        - ``check`` (default ``True``): first check WhatsApp's template rules (those
-          ``lint`` lists), and raise every problem at once instead of sending a template
-          the review would reject. ``category_id`` and ``language_id`` are checked against
-          ``categories()`` and ``languages()``, fetched once per client, and only when
-          nothing else is wrong. ``False`` sends the template as it is.
+        - ``check`` (``True`` or ``False``, default ``True``): first check WhatsApp's
+          template rules (those ``lint`` lists), and raise every problem at once instead of
+          sending a template the review would reject. ``category_id`` and ``language_id``
+          are checked against ``categories()`` and ``languages()``, fetched once per client,
+          and only when nothing else is wrong. ``False`` sends the template as it is.
 
         Returns the new ``Template`` (``id``, ``status``, ...); ``wait_for_review`` waits for
         WhatsApp's verdict on a proposed one.
@@ -420,10 +421,11 @@ class Templates(Resource[Mode]):
         Returns the problems, a list of ``TemplateProblem`` (``component``, ``field``,
         ``rule``; ``str()`` of one is ``"field: rule"``); empty when the template is clean.
 
-        Raises, from the request of the gateway's lists: ``SandboxUnsupportedError`` in
-        sandbox mode; ``AuthenticationError``, ``RateLimitError`` (after retries),
-        ``ServerError``, ``APIConnectionError`` (``APITimeoutError``),
-        ``ResponseDecodeError``; ``ClientClosedError`` after close.
+        Raises ``ValidationError`` (``spec``) when ``spec`` is not a dict: that is bad input,
+        not a template with problems; from the request of the gateway's lists:
+        ``SandboxUnsupportedError`` in sandbox mode; ``AuthenticationError``,
+        ``RateLimitError`` (after retries), ``ServerError``, ``APIConnectionError``
+        (``APITimeoutError``), ``ResponseDecodeError``; ``ClientClosedError`` after close.
 
         ```python
         spec = {"label": "promo", "category_id": "MARKETING", "language_id": "en"}
@@ -431,6 +433,9 @@ class Templates(Resource[Mode]):
             print(problem)  # body.text: must not start with a parameter, ...
         ```
         """
+        if not isinstance(spec, Mapping):
+            given = "None" if spec is None else type(spec).__name__
+            raise ValidationError("spec", f"must be a dict of the template's fields, not {given}")
         return await self._problems(_values(spec))
 
     @operation
