@@ -346,3 +346,27 @@ def test_pull_says_when_the_store_failed(
         "ivowaba: 3 of the pulled notifications could not be recorded (they are printed "
         "above): database or disk is full"
     )
+
+
+# -- the emulator command's options: the same rules as receive's -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--port", "70000"], "--port must be 0 to 65535"),
+        (["--port", "{busy}"], "cannot listen on 127.0.0.1:"),
+        (["--host", "256.1.1.1"], "cannot listen on 256.1.1.1:"),
+        (["--webhook-url", "notaurl"], "--webhook-url must be an http(s) URL"),
+    ],
+)
+def test_the_emulator_command_refuses_what_it_cannot_serve_with_exit_2(
+    options: list[str], message: str, busy_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    filled = [o.format(busy=busy_port) for o in options]
+    assert run(["emulator", *filled]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("ivowaba: ")
+    assert message in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ivowaba._client import AsyncClient
-from ivowaba._errors import ValidationError
+from ivowaba._errors import ConfigError, ValidationError
 from ivowaba._outbound import url_button
 from ivowaba.cli._output import emit, render
 
@@ -193,9 +194,14 @@ async def pull_pending(args: argparse.Namespace) -> int:
 
 
 async def serve_emulator(args: argparse.Namespace) -> int:
+    from ivowaba._limits import is_http_url
+    from ivowaba.cli._parsing import cannot_listen, check_port
     from ivowaba.cli._signals import stop_on_signals
     from ivowaba.testing import Emulator
 
+    check_port(args.port)
+    if args.webhook_url is not None and not is_http_url(args.webhook_url):
+        raise ConfigError(f"--webhook-url must be an http(s) URL, got {args.webhook_url!r}")
     emulator = Emulator(
         api_key=args.api_key,
         host=args.host,
@@ -208,7 +214,11 @@ async def serve_emulator(args: argparse.Namespace) -> int:
     )
     # Caught from the start: a SIGTERM or Ctrl-C while it starts stops it as well.
     with stop_on_signals() as stopped:
-        async with emulator:
+        async with contextlib.AsyncExitStack() as running:
+            try:
+                await running.enter_async_context(emulator)
+            except OSError as exc:  # the port is taken, or the host is not this machine's
+                raise cannot_listen(args.host, args.port, exc) from None
             print(f"IVOWBA emulator on {emulator.base_url}", flush=True)
             print(f"  export IVOWABA_BASE_URL={emulator.base_url}", flush=True)
             print(f"  export IVOWABA_API_KEY={emulator.api_key}", flush=True)

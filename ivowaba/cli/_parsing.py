@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, Final, NoReturn
 
+from ivowaba._errors import ConfigError
 from ivowaba.cli._output import print_error
 
 #: The options a command may also take before its name, and the group they are shown in.
@@ -173,3 +174,17 @@ def _walk(parser: argparse.ArgumentParser, inherited: tuple[tuple[str, str, Any]
             taken = (*inherited, *own)
             command.set_defaults(**{_TAKEN: taken})
             _walk(command, taken)
+
+
+# -- the commands that listen (receive, emulator) ----------------------------------------------
+
+
+def check_port(port: int) -> None:
+    """``--port`` is one a socket can have; ``ConfigError`` otherwise."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be 0 to 65535, got {port}")
+
+
+def cannot_listen(host: str, port: int, error: OSError) -> ConfigError:
+    """The error for an address a command cannot listen on (busy, not this machine's)."""
+    return ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}")

@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from ivowaba._errors import ConfigError
+from ivowaba.cli._parsing import cannot_listen, check_port
 from ivowaba.cli._signals import stop_on_signals
 
 if TYPE_CHECKING:
@@ -88,8 +89,7 @@ def _settings(args: argparse.Namespace) -> _Settings:
         raise ConfigError(f"--username needs a password: --password or ${PASSWORD_ENV}")
     if password is not None and args.username is None:
         raise ConfigError(f"a webhook password (--password or ${PASSWORD_ENV}) needs --username")
-    if not 0 <= args.port <= 65535:
-        raise ConfigError(f"--port must be 0 to 65535, got {args.port}")
+    check_port(args.port)
     if not args.path.startswith("/"):
         raise ConfigError(f"--path must start with '/', got {args.path!r}")
     keep = None
@@ -125,7 +125,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family, backlog=128)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise cannot_listen(host, port, exc) from None
 
 
 async def _record(args: argparse.Namespace, settings: _Settings, listening: socket.socket) -> None:
