@@ -888,6 +888,17 @@ def test_bad_inbound_input_exits_2_before_any_request(
     assert err.count("\n") == 1
 
 
+def test_inbound_goes_to_the_emulator_the_exported_base_url_names(
+    ivowaba_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `ivowaba emulator` tells you to export is where `inbound` goes, without --emulator.
+    monkeypatch.setenv("IVOWABA_BASE_URL", ivowaba_emulator.base_url)
+    monkeypatch.setenv("IVOWABA_API_KEY", ivowaba_emulator.api_key)
+    assert run(["emulator", "inbound", "text", TO, "from the env"]) == 0
+    (notification,) = ivowaba_emulator.pending
+    assert notification["messages"][0]["text"] == {"body": "from the env"}
+
+
 def test_an_unreachable_or_refusing_emulator_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["emulator", "inbound", "text", TO, "hi", "--emulator", "http://127.0.0.1:9"]) == 1
     assert "no answer from the emulator at http://127.0.0.1:9" in capsys.readouterr().err

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any, Final
 
+from ivowaba._config import BASE_URL_ENV
 from ivowaba._errors import IvowabaError, ValidationError
 from ivowaba.cli._output import emit
 from ivowaba.testing._inbound import INBOUND_KINDS, Field, check
@@ -66,7 +67,9 @@ def add_arguments(emulator: argparse.ArgumentParser) -> None:
             _field_argument(parser, field)
         parser.add_argument("--name", help="the customer's profile name")
         parser.add_argument(
-            "--emulator", default=DEFAULT_EMULATOR, help=f"its URL (default: {DEFAULT_EMULATOR})"
+            "--emulator",
+            help=f"its URL (default: ${BASE_URL_ENV}, as `ivowaba emulator` tells you to export "
+            f"it, else {DEFAULT_EMULATOR})",
         )
         parser.add_argument(
             "--api-key",
@@ -110,7 +113,8 @@ async def send_inbound(args: argparse.Namespace) -> int:
     import aiohttp
 
     body = request_body(args)
-    url = f"{args.emulator.rstrip('/')}/_emulator/inbound/{args.inbound_kind}"
+    emulator = args.emulator or os.environ.get(BASE_URL_ENV) or DEFAULT_EMULATOR
+    url = f"{emulator.rstrip('/')}/_emulator/inbound/{args.inbound_kind}"
     key = args.emulator_key or os.environ.get("IVOWABA_API_KEY") or args.api_key
     headers = {"X-API-KEY": key} if key else {}
     try:
@@ -123,7 +127,7 @@ async def send_inbound(args: argparse.Namespace) -> int:
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
         # not chained: aiohttp's errors may carry the request's headers (the key)
         reason = str(error) or type(error).__name__
-        raise IvowabaError(f"no answer from the emulator at {args.emulator}: {reason}") from None
+        raise IvowabaError(f"no answer from the emulator at {emulator}: {reason}") from None
     if status == 400 and isinstance(answer, dict) and "field" in answer:
         raise ValidationError(str(answer["field"]), str(answer.get("rule", "")))
     if status != 200 or not isinstance(answer, dict):
