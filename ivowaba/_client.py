@@ -350,7 +350,8 @@ class AsyncClient:
         base_url = getattr(self, "base_url", None)
         sandbox = getattr(self, "sandbox", False)
         closed = ", closed=True" if getattr(self, "_closed", False) else ""
-        return f"AsyncClient(base_url={_config.shown_url(base_url)!r}, sandbox={sandbox!r}{closed})"
+        shown = None if base_url is None else _config.redact_url(base_url)
+        return f"AsyncClient(base_url={shown!r}, sandbox={sandbox!r}{closed})"
 
     @property
     def closed(self) -> bool:

@@ -154,11 +154,13 @@ def resolve_api_key(api_key: str | Secret | None) -> Secret:
     return Secret(key)
 
 
-def shown_url(url: str | None) -> str | None:
-    """``url`` as a repr may show it: the password of a ``user:password@`` masked."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
+def redact_url(url: str) -> str:
+    """``url`` as a repr or a message may show it: the password of a ``user:password@``
+    masked (``user:***@host``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<an unreadable URL>"
     if parts.password is None:
         return url
     host = parts.netloc.rpartition("@")[2]

@@ -144,7 +144,8 @@ class Client:
         base_url = getattr(aclient, "base_url", None)
         sandbox = getattr(aclient, "sandbox", False)
         closed = ", closed=True" if self.closed else ""
-        return f"Client(base_url={_config.shown_url(base_url)!r}, sandbox={sandbox!r}{closed})"
+        shown = None if base_url is None else _config.redact_url(base_url)
+        return f"Client(base_url={shown!r}, sandbox={sandbox!r}{closed})"
 
     def close(self) -> None:
         """Close the connection pool and stop the background thread (only this client, for

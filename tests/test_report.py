@@ -423,6 +423,12 @@ async def test_a_campaign_with_nothing_accepted_still_renders(tmp_path: Path) ->
         ("directory", "good", "cannot read the journal"),
         ("garbage", "good", "is not a bulk journal"),
         ("good", "missing", "no outcome store at"),
+        ("good", "redis://127.0.0.1:1/0", "cannot reach the outcome store redis://127.0.0.1:1/0"),
+        (
+            "good",
+            "redis://ivo:s3cret@127.0.0.1:1/0",
+            "the outcome store redis://ivo:***@127.0.0.1:1",
+        ),
         ("newer", "good", "is of format 2; this version of ivowaba reads format 1"),
         ("no header fields", "good", "has a header without file, sha256 and rows"),
     ],
@@ -453,6 +459,7 @@ def test_bad_inputs_are_one_line_and_exit_2(
     assert err.count("\n") == 1
     assert err.startswith("ivowaba: ")
     assert said in err
+    assert "s3cret" not in err
     assert not (tmp_path / "typo.db").exists()
 
 

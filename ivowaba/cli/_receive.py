@@ -130,16 +130,11 @@ def _listen(host: str, port: int) -> socket.socket:
 
 async def _record(args: argparse.Namespace, settings: _Settings, listening: socket.socket) -> None:
     from ivowaba.outcomes import open_store
-    from ivowaba.outcomes._open import redact
+    from ivowaba.outcomes._open import redact, require_reachable
 
     store = open_store(args.outcomes)
     try:
-        try:
-            await store.opted_out("0")  # reach it now, not at the first delivery
-        except Exception as exc:
-            raise ConfigError(
-                f"cannot reach the outcome store {redact(args.outcomes)}: {exc}"
-            ) from None
+        await require_reachable(store, args.outcomes)
         if settings.keep is not None:
             removed = await store.prune(settings.keep)
             print(

@@ -44,10 +44,11 @@ def _write(what: str, path: Path, write: Callable[[Path], None]) -> None:
 
 async def run_report(args: argparse.Namespace) -> int:
     from ivowaba.outcomes import campaign_report, open_store
-    from ivowaba.outcomes._open import require_existing
+    from ivowaba.outcomes._open import require_existing, require_reachable
 
     require_existing(args.outcomes)
     async with open_store(args.outcomes) as store:
+        await require_reachable(store, args.outcomes)
         report = await campaign_report(args.journal, store)
     if args.csv is not None:
         _write("--csv", args.csv, report.write_csv)

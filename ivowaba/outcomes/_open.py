@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ivowaba._config import redact_url
 from ivowaba._errors import ConfigError
 from ivowaba.outcomes._store import OutcomeStore
 
@@ -15,17 +16,8 @@ _RULE = (
 )
 
 
-def redact(url: str) -> str:
-    """``url`` without its password, for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<an unreadable URL>"
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+#: ``url`` without its password, for messages.
+redact = redact_url
 
 
 def open_store(url: str, **options: Any) -> OutcomeStore:
@@ -100,3 +92,12 @@ def _sqlite_path(url: str) -> str:
     if not path:
         raise ConfigError(f"bad outcome store URL {url!r}: no file named; {_RULE}")
     return path
+
+
+async def require_reachable(store: OutcomeStore, url: str) -> None:
+    """Ask ``store`` (opened from ``url``) one question now, not at the first message:
+    ``ConfigError`` naming the URL (never its password) when it cannot answer."""
+    try:
+        await store.opted_out("0")
+    except Exception as exc:
+        raise ConfigError(f"cannot reach the outcome store {redact(url)}: {exc}") from None
