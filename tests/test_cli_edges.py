@@ -288,6 +288,18 @@ def test_connection_options_may_come_before_the_command(
     assert json.loads(capsys.readouterr().out)["id"] == ivowaba_emulator.outbox[1].id
 
 
+@pytest.mark.parametrize("command", [["templates", "list"], ["contacts", "check", "628123456789"]])
+def test_an_operation_the_sandbox_lacks_is_usage_exit_2_before_any_request(
+    emu: Emulator, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    connection = ["--base-url", emu.base_url, "--api-key", emu.api_key]
+    assert run(["--sandbox", *command, *connection]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "not available in the sandbox" in err
+    assert emu.requests == []
+
+
 def test_a_leading_option_is_resolved_per_command() -> None:
     parse = build_parser().parse_args
     assert parse(["--debug", "demo"]).debug is True

@@ -15,6 +15,7 @@ from ivowaba._errors import (
     AuthenticationError,
     ConfigError,
     IvowabaError,
+    SandboxUnsupportedError,
     ValidationError,
 )
 from ivowaba._version import __version__
@@ -236,7 +237,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted", "KeyboardInterrupt", as_json=args.json)
         return EXIT_INTERRUPTED
-    except (ConfigError, ValidationError) as error:
+    except (ConfigError, ValidationError, SandboxUnsupportedError) as error:  # nothing sent
         if args.debug:
             raise
         _say(error, args.json)
