@@ -339,8 +339,8 @@ def test_bulk_rows_without_a_column_fail_and_the_others_are_sent(
     ]
     journal = [json.loads(line) for line in Path(summary["journal"]).read_text().splitlines()]
     errors = {entry["row"]: entry["error"] for entry in journal if "error" in entry}
-    assert "no column 'name' for --text" in errors[2]
-    assert "no column 'mobile'" in errors[3]
+    assert "row 2: column 'name' is missing" in errors[2]
+    assert "row 3: column 'mobile' is missing" in errors[3]
     assert all(entry["sent"] is False for entry in journal if "error" in entry)
 
 

@@ -16,7 +16,11 @@ its summary lists the unknown rows.
 
 Before any send, the file is read through (a line that is not JSON or CSV is named,
 ``rows.jsonl:2``) and every column the options name (``--text`` placeholders, ``--header``,
-``--body``, ``--button-url``) is looked for in its header (exit 2). A run stops after
+``--body``, ``--button-url``) is looked for in its header (exit 2); ``--text`` takes plain
+``{column}`` placeholders only. A row whose cell a message needs is missing (a CSV row
+shorter than the header, a JSONL line without the key), null, not a text or a number (a JSON
+object or list) or, for the recipient and template parameters, empty is refused as bad input
+(journaled ``"sent": false`` naming the row and the column), never sent. A run stops after
 :data:`STOP_AFTER_HOPELESS` sends in a row failed so that every other would (the key refused,
 the gateway not reached): the rows not tried are journaled ``"sent": false``, so that
 ``--resume`` sends them, and the reason is one line on stderr (exit 1).
@@ -103,7 +107,10 @@ STOP_AFTER_HOPELESS: Final = 5
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="a .csv (with a header row) or .jsonl file")
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--text", help='a text, with {column} placeholders: "Hi {name}"')
+    what.add_argument(
+        "--text",
+        help='a text with {column} placeholders ({{ and }} for a brace): "Hi {name}"',
+    )
     what.add_argument("--template", metavar="TEMPLATE_ID", help="an approved template's id")
     parser.add_argument("--header", metavar="COLUMN", help="column for the header parameter")
     parser.add_argument(
@@ -171,13 +178,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 # -- reading the rows ------------------------------------------------------------------------
 
 
-def read_rows(path: Path) -> Iterator[dict[str, str]]:
+#: One row as read: a CSV row's cells (none for those a short row lacks), or a JSONL
+#: line's values as JSON gave them. Which values a message may use: :func:`cell`.
+Row = Mapping[str, object]
+#: What a cell may hold to be put into a message: JSON's scalars (``true``/``false`` written
+#: as JSON spells them).
+SCALARS = (str, int, float)
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+#: Input files are read as UTF-8, a leading byte-order mark (a file saved by Excel) skipped.
+ENCODING: Final = "utf-8-sig"
+
+
+def read_rows(path: Path) -> Iterator[dict[str, object]]:
     """The file's rows as dicts, read lazily. A line that is not JSON (an object) or not CSV
-    is ``ValidationError`` naming the file and its line (``rows.jsonl:2``); a file that is
-    not UTF-8 text names the file."""
+    (a quote never closed, a field too large) is ``ValidationError`` naming the file and the
+    line (``rows.jsonl:2``; for CSV the line the record starts on); a file that is not UTF-8
+    text names the file. A byte-order mark at the start is skipped."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with path.open(newline="", encoding=ENCODING) as handle:
+            if path.suffix.lower() in _JSONL_SUFFIXES:
                 for number, line in enumerate(handle, 1):
                     if line.strip():
                         try:
@@ -188,14 +207,24 @@ def read_rows(path: Path) -> Iterator[dict[str, str]]:
                             raise ValidationError(
                                 f"{path.name}:{number}", "each line must be an object"
                             )
-                        yield {str(k): "" if v is None else str(v) for k, v in row.items()}
+                        yield row
             else:
-                reader = csv.DictReader(handle)
+                # strict: a quote never closed is an error at the end, not a field
+                # that swallowed the rows after it
+                reader = csv.DictReader(handle, strict=True)
+                start = 1  # the line the record being read starts on
                 try:
-                    yield from reader
+                    if reader.fieldnames is None:  # reads the header: none, no rows
+                        return
+                    start = reader.line_num + 1
+                    for row in reader:  # a short row's missing cells are absent
+                        yield {k: v for k, v in row.items() if v is not None and k is not None}
+                        start = reader.line_num + 1
                 except csv.Error as error:
-                    where = f"{path.name}:{reader.reader.line_num}"  # the line it failed on
-                    raise ValidationError(where, f"not CSV ({error})") from None
+                    why = str(error)
+                    if why == "unexpected end of data":
+                        why = "a quote opened here never closes"
+                    raise ValidationError(f"{path.name}:{start}", f"not CSV ({why})") from None
     except UnicodeDecodeError:
         raise ValidationError(path.name, "not UTF-8 text") from None
 
@@ -207,30 +236,75 @@ def scan_rows(path: Path) -> tuple[int, list[str]]:
     for row in read_rows(path):
         total += 1
         columns.update(dict.fromkeys(row))
-    if path.suffix.lower() not in (".jsonl", ".ndjson"):
-        with path.open(newline="", encoding="utf-8") as handle:
-            columns = dict.fromkeys(next(csv.reader(handle), []))
+    if path.suffix.lower() not in _JSONL_SUFFIXES:
+        with path.open(newline="", encoding=ENCODING) as handle:
+            columns = dict.fromkeys(next(csv.reader(handle, strict=True), []))
     return total, list(columns)
 
 
-def text_placeholders(text: str) -> list[str]:
-    """The columns ``--text`` names (``{name}``, ``{name!r}``, ``{name:>10}``), in order;
-    ``ValidationError`` (``--text``) when it is not such a text (a stray brace, ``{}``)."""
+def cell(row: Row, column: str, number: int, *, empty: bool = False) -> str:
+    """Row ``number``'s ``column`` as text for a message. ``ValidationError`` naming the row
+    and the column (that row is refused, never sent) when the row has no such cell (a CSV
+    row shorter than the header, a JSONL line without the key), it is null, it is not a
+    scalar (a JSON object or list), or, unless ``empty``, it is empty."""
+    where = f"row {number}"
+    value = row.get(column)
+    if value is None:
+        lacks = "has no value" if column in row else "is missing"
+        raise ValidationError(where, f"column {column!r} {lacks}")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, SCALARS):
+        kind = "an object" if isinstance(value, dict) else "a list"
+        raise ValidationError(where, f"column {column!r} is {kind}, not a text or a number")
+    text = str(value)
+    if not text and not empty:
+        raise ValidationError(where, f"column {column!r} is empty")
+    return text
+
+
+def text_fields(text: str) -> list[tuple[str, str | None]]:
+    """``--text`` as ``(literal, column)`` parts (``column`` ``None`` after the last
+    placeholder). Only plain ``{column}`` placeholders are allowed, and ``{{``/``}}`` for a
+    brace: anything else (a stray brace, ``{}``, ``{0}``, ``{name.attr}``, ``{name[0]}``,
+    ``{name!r}``, ``{name:>10}``) is ``ValidationError`` (``--text``)."""
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as error:
         raise ValidationError("--text", f"{error} (write {{{{ and }}}} for a brace)") from None
-    names = []
-    for _, name, _, _ in parts:
+    fields: list[tuple[str, str | None]] = []
+    for literal, name, spec, conversion in parts:
         if name is None:
+            fields.append((literal, None))
             continue
-        column = name.split(".", 1)[0].split("[", 1)[0]
-        if not column or column.isdigit():
+        if not name or name.isdigit():
             raise ValidationError(
                 "--text", f"{{{name}}} names no column: write {{column}} (and {{{{ for a brace)"
             )
-        names.append(column)
-    return names
+        if spec or conversion or any(mark in name for mark in ".[]"):
+            written = "{" + name + (f"!{conversion}" if conversion else "")
+            written += (f":{spec}" if spec else "") + "}"
+            raise ValidationError(
+                "--text",
+                f"{written} is not a plain {{column}} placeholder: a column's name in braces "
+                "only, no attribute, index, !conversion or :format ({{ and }} for a brace)",
+            )
+        fields.append((literal, name))
+    return fields
+
+
+def text_placeholders(text: str) -> list[str]:
+    """The columns ``--text`` names, in order (see :func:`text_fields` for the rule)."""
+    return [name for _, name in text_fields(text) if name is not None]
+
+
+def render_text(fields: Sequence[tuple[str, str | None]], row: Row, number: int) -> str:
+    """The text of ``fields`` (:func:`text_fields`) for row ``number``: each placeholder its
+    cell (an empty cell is empty text; see :func:`cell` for what refuses the row)."""
+    return "".join(
+        literal + ("" if name is None else cell(row, name, number, empty=True))
+        for literal, name in fields
+    )
 
 
 def check_columns(args: argparse.Namespace, path: Path, columns: Sequence[str]) -> None:
@@ -259,9 +333,19 @@ class RowMessage:
     row: int
     wa_id: str
     message: TextMessage | TemplateMessage
-    columns: Mapping[str, str] = field(default_factory=dict)
+    columns: Row = field(default_factory=dict)
     fallback: str | None = None
     before: str | None = None
+
+
+@dataclass
+class BadRow:
+    """A row refused as bad input (:func:`build_message` failed): journaled as not sent, with
+    the row's number when it has one."""
+
+    row: int
+    wa_id: str | None
+    error: ValidationError
 
 
 class Skipped(Exception):
@@ -272,43 +356,44 @@ class Skipped(Exception):
         self.reason = reason
 
 
-def _column(row: Mapping[str, str], name: str, number: int) -> str:
-    if name not in row:
-        raise ValidationError(f"row {number}", f"no column {name!r}")
-    return row[name]
-
-
 def template_message(
-    args: argparse.Namespace, row: Mapping[str, str], number: int, wa_id: str, template_id: str
+    args: argparse.Namespace, row: Row, number: int, wa_id: str, template_id: str
 ) -> TemplateMessage:
-    """``template_id`` filled from the row's ``--header``/``--body``/``--button-url``."""
+    """``template_id`` filled from the row's ``--header``/``--body``/``--button-url``
+    (each a :func:`cell`, not empty)."""
     parts = template_components(
-        header=_column(row, args.header, number) if args.header else None,
-        body=[_column(row, column, number) for column in args.body],
-        buttons=[url_button(_column(row, args.button_url, number))] if args.button_url else [],
+        header=cell(row, args.header, number) if args.header else None,
+        body=[cell(row, column, number) for column in args.body],
+        buttons=[url_button(cell(row, args.button_url, number))] if args.button_url else [],
     )
     return TemplateMessage(wa_id=wa_id, template_id=template_id, components=parts)
 
 
+def recipient(row: Row, to: str) -> str | None:
+    """The row's number as the journal keeps it, even for a row refused: ``None`` when it has
+    none."""
+    value = row.get(to)
+    if isinstance(value, SCALARS) and not isinstance(value, bool):
+        return str(value) or None
+    return None
+
+
 def build_message(
     args: argparse.Namespace,
-    row: Mapping[str, str],
+    row: Row,
     number: int,
     to: str,
     *,
     as_template: str | None = None,
 ) -> RowMessage:
     """Row ``number``'s message: the run's text or template, or the template ``as_template``
-    (a fallback) instead."""
-    wa_id = _column(row, to, number)
+    (a fallback) instead. ``ValidationError`` naming the row when it cannot be built."""
+    wa_id = cell(row, to, number)
     if as_template is not None:
         message = template_message(args, row, number, wa_id, as_template)
         return RowMessage(number, wa_id, message, row, fallback=as_template)
     if args.text is not None:
-        try:
-            text = args.text.format_map(row)
-        except KeyError as missing:
-            raise ValidationError(f"row {number}", f"no column {missing} for --text") from None
+        text = render_text(text_fields(args.text), row, number)
         return RowMessage(number, wa_id, TextMessage(wa_id=wa_id, text=text), row)
     message = template_message(args, row, number, wa_id, args.template)
     return RowMessage(number, wa_id, message, row)
@@ -378,6 +463,12 @@ def _check_options(args: argparse.Namespace) -> None:
             raise ValidationError("--fallback-template", "needs --outcomes URL")
     if args.retry_failed and not (args.resume and args.outcomes):
         raise ValidationError("--retry-failed", "needs --resume and --outcomes URL")
+    if args.resend_unknown and not args.resume:
+        raise ValidationError("--resend-unknown", "only with --resume")
+    if args.concurrency < 1:
+        raise ValidationError("--concurrency", f"must be 1 or more, got {args.concurrency}")
+    if args.rate_limit is not None and args.rate_limit < 1:
+        raise ValidationError("--rate-limit", f"must be 1 or more, got {args.rate_limit}")
     if not args.retry_pause >= 0:
         raise ValidationError("--retry-pause", f"must be 0 or more seconds, got {args.retry_pause}")
 
@@ -453,14 +544,21 @@ class RunStopped(IvowabaError):
 
 
 async def _check_templates(client: AsyncClient, args: argparse.Namespace, plan: Plan) -> None:
-    """A template's wrong parameter count fails here, before any send."""
-    first = next(read_rows(plan.path))
+    """A template's wrong parameter count fails here, before any send. The count is the
+    options', the same for every row: the sample is the first row that makes a message (a
+    bad row is refused on its turn, not the run)."""
     for template_id in (args.template, args.fallback_template):
-        if template_id is not None:
-            template = await client.templates.get(template_id)
-            sample = build_message(args, first, 1, plan.to, as_template=template_id).message
-            assert isinstance(sample, TemplateMessage)
-            check_parameters(template, sample.components)
+        if template_id is None:
+            continue
+        template = await client.templates.get(template_id)
+        for number, row in enumerate(read_rows(plan.path), 1):
+            try:
+                sample = build_message(args, row, number, plan.to, as_template=template_id)
+            except ValidationError:
+                continue
+            assert isinstance(sample.message, TemplateMessage)
+            check_parameters(template, sample.message.components)
+            break
 
 
 async def run_bulk(args: argparse.Namespace) -> int:
@@ -520,7 +618,7 @@ async def _send_rows(
     progress = Progress(len(todo), args.progress)
     tally = Tally()
 
-    def pending() -> Iterator[RowMessage | tuple[int, Exception]]:
+    def pending() -> Iterator[RowMessage | BadRow]:
         for number, row in enumerate(read_rows(plan.path), 1):
             if tally.stopped is not None:
                 return
@@ -529,7 +627,7 @@ async def _send_rows(
             try:
                 item = build_message(args, row, number, plan.to, as_template=todo[number])
             except ValidationError as error:
-                yield number, error
+                yield BadRow(number, recipient(row, plan.to), error)
                 continue
             before = plan.earlier.rows.get(number)
             item.before = before.state if before is not None else None
@@ -550,9 +648,9 @@ async def _send_rows(
             )
             item.message, item.fallback = fallback.message, fallback.fallback
 
-    async def send(item: RowMessage | tuple[int, Exception]) -> SentMessage:
-        if isinstance(item, tuple):
-            raise item[1]
+    async def send(item: RowMessage | BadRow) -> SentMessage:
+        if isinstance(item, BadRow):
+            raise item.error
         if tally.stopped is not None:
             raise NotTried
         if store is not None:
@@ -579,10 +677,7 @@ async def _send_rows(
     try:
         async for result in send_concurrently(send, pending(), args.concurrency):
             item = result.message
-            if isinstance(item, RowMessage):
-                row, wa_id = item.row, item.wa_id
-            else:
-                row, wa_id = item[0], None
+            row, wa_id = item.row, item.wa_id
             done.add(row)
             if isinstance(result.error, NotTried):
                 tally.not_tried += 1
@@ -619,7 +714,7 @@ async def _send_rows(
             for number, columns in enumerate(read_rows(plan.path), 1):
                 if number in todo and number not in done:
                     tally.not_tried += 1
-                    writer.refused(number, columns.get(plan.to), not_tried, False)
+                    writer.refused(number, recipient(columns, plan.to), not_tried, False)
     finally:
         progress.finish()
         writer.close()
