@@ -422,12 +422,13 @@ def test_a_journal_from_another_file_is_refused(
     assert len(ivowaba_emulator.outbox) == 2
 
 
-def test_a_store_that_fails_sends_nothing_and_says_so(
+def test_a_store_that_fails_from_the_start_is_refused_before_anything_is_sent(
     ivowaba_emulator: Emulator,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A store failing in the middle of a run: tests/test_store_failure.py (rows not sent).
     async def broken(self: SQLiteOutcomeStore, wa_id: str) -> bool:
         raise OSError("disk I/O error")
 
@@ -436,14 +437,13 @@ def test_a_store_that_fails_sends_nothing_and_says_so(
     connection = ["--base-url", ivowaba_emulator.base_url, "--api-key", ivowaba_emulator.api_key]
     (tmp_path / "outcomes.db").touch()  # an empty file: an empty SQLite database
     url = f"sqlite:///{tmp_path}/outcomes.db"
-    command = ["bulk", str(rows), "--text", "Hi", "--outcomes", url, "--json", *connection]
-    assert run(command) == 1
-    summary = json.loads(capsys.readouterr().out)
-    assert (summary["sent"], summary["failed"], summary["unknown"]) == (0, 3, [])
-    assert ivowaba_emulator.outbox == []
-    journal = rows.with_name("people.csv.journal.jsonl").read_text().splitlines()[1:]
-    assert all(json.loads(line)["sent"] is False for line in journal)  # safe to send again
-    assert "the outcome store failed: disk I/O error" in journal[0]
+    command = ["bulk", str(rows), "--text", "Hi", "--outcomes", url, *connection]
+    assert run(command) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"cannot reach the outcome store {url}: disk I/O error" in err
+    assert ivowaba_emulator.requests == []
+    assert not rows.with_name("people.csv.journal.jsonl").exists()
 
 
 @pytest.mark.parametrize(
@@ -499,6 +499,22 @@ def test_a_sqlite_store_that_does_not_exist_is_refused_not_made_empty(
     asyncio.run(_opt_out(database, number(2)))
     assert run([*command, "--outcomes", f"sqlite:///{database}"]) == 0
     assert [entry.wa_id for entry in ivowaba_emulator.outbox] == [number(1)]  # 2 opted out
+
+
+def test_a_store_that_cannot_be_reached_is_refused_before_the_journal_or_any_request(
+    ivowaba_emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = write_rows(tmp_path / "people.csv", 2)
+    connection = ["--base-url", ivowaba_emulator.base_url, "--api-key", ivowaba_emulator.api_key]
+    url = "redis://ivo:s3cret@127.0.0.1:1/0"  # nothing listens on port 1
+    assert run(["bulk", str(rows), "--text", "Hi", "--outcomes", url, *connection]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "cannot reach the outcome store redis://ivo:***@127.0.0.1:1/0" in err
+    assert "s3cret" not in err
+    assert ivowaba_emulator.requests == []
+    assert not rows.with_name("people.csv.journal.jsonl").exists()
 
 
 async def _opt_out(database: Path, wa_id: str) -> None:

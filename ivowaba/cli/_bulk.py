@@ -571,6 +571,10 @@ async def run_bulk(args: argparse.Namespace) -> int:
         require_existing(args.outcomes)  # a typo must not be an empty store: no opt-outs
         store = open_store(args.outcomes)
     try:
+        if store is not None:
+            from ivowaba.outcomes._open import require_reachable
+
+            await require_reachable(store, args.outcomes)  # before the journal, any request
         return await _run(args, plan, store)
     finally:
         if store is not None:
