@@ -145,6 +145,18 @@ def test_an_unterminated_quote_stops_the_run_naming_the_line_before_any_send(
     assert not (tmp_path / "quote.csv.journal.jsonl").exists()
 
 
+def test_a_row_longer_than_the_header_stops_the_run_before_any_send(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "names.csv"
+    rows.write_text("phone,name\n628123456789,Ann\n628123456780,Smith, John\n")
+    assert _bulk(emu, rows, "--text", "Hi {name}") == 2  # it would have sent "Hi Smith"
+    err = capsys.readouterr().err
+    assert "names.csv:3: 3 cells, the header has 2 (a comma in a value needs quotes)" in err
+    assert emu.requests == []
+    assert not (tmp_path / "names.csv.journal.jsonl").exists()
+
+
 # -- 3. a byte-order mark --------------------------------------------------------------------
 
 

@@ -218,6 +218,14 @@ def read_rows(path: Path) -> Iterator[dict[str, object]]:
                         return
                     start = reader.line_num + 1
                     for row in reader:  # a short row's missing cells are absent
+                        extra = row.get(None)
+                        if extra:  # `Smith, John` unquoted: which cell is which is a guess
+                            header = len(reader.fieldnames)
+                            raise ValidationError(
+                                f"{path.name}:{start}",
+                                f"{header + len(extra)} cells, the header has {header} "
+                                "(a comma in a value needs quotes)",
+                            )
                         yield {k: v for k, v in row.items() if v is not None and k is not None}
                         start = reader.line_num + 1
                 except csv.Error as error:
