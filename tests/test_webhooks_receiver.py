@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -170,15 +171,24 @@ async def test_no_credentials_is_401_with_a_challenge(
     ids=["wrong-password", "wrong-user", "longer-password", "empty-password"],
 )
 async def test_wrong_credentials_are_401(
-    serve: Serve, http: aiohttp.ClientSession, headers: dict[str, str]
+    serve: Serve,
+    http: aiohttp.ClientSession,
+    headers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     dispatcher, seen = text_recorder()
-    async with (
-        secured(serve, dispatcher) as url,
-        http.post(url, data=TEXT, headers=headers) as response,
-    ):
-        assert response.status == 401
+    with caplog.at_level(logging.WARNING, logger="ivowaba.webhooks"):
+        async with (
+            secured(serve, dispatcher) as url,
+            http.post(url, data=TEXT, headers=headers) as response,
+        ):
+            assert response.status == 401
     assert seen == []
+    # Said (else a wrong password shows only as statuses that never arrive), and never what
+    # was sent.
+    (said,) = [r.getMessage() for r in caplog.records if r.name == "ivowaba.webhooks"]
+    assert said == "a delivery was refused (401): wrong user name or password"
+    assert PASSWORD not in caplog.text
 
 
 async def test_right_credentials_are_200_and_the_handler_gets_a_typed_message(

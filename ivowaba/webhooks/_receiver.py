@@ -76,7 +76,15 @@ class Receiver:
             return None
         username, password = self._credentials
         assert password is not None
-        return None if verify_basic_auth(authorization, username, password) else UNAUTHORIZED
+        if verify_basic_auth(authorization, username, password):
+            return None
+        # Said, or a wrong password shows only as statuses that never arrive. What was sent
+        # is never logged: it may be the right password with a wrong user name.
+        logger.warning(
+            "a delivery was refused (401): %s",
+            "no credentials" if not authorization else "wrong user name or password",
+        )
+        return UNAUTHORIZED
 
     def check_length(self, content_length: int | None) -> Reply | None:
         return (
