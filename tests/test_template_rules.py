@@ -735,12 +735,14 @@ def test_lint_command_exits_2_with_one_line_per_problem(
         f"ivowaba: {path}: footer: must not have a parameter",
     ]
     assert run(["templates", "lint", path, "--json", *_connection(emu)]) == 2
-    out, _ = capsys.readouterr()
+    out, err = capsys.readouterr()
     assert json.loads(out)[-1] == {
         "component": "footer",
         "field": "footer",
         "rule": "must not have a parameter",
     }
+    # under --json an error is one JSON object on stderr, as the command line's guide says
+    assert json.loads(err) == {"error": f"{path}: 4 problems", "type": "ValidationError"}
     assert emu.requests == []
 
 

@@ -22,7 +22,7 @@ import msgspec
 from ivowaba._errors import ValidationError
 from ivowaba._validation import seconds
 from ivowaba.cli._commands import client_from
-from ivowaba.cli._output import emit
+from ivowaba.cli._output import emit, print_error
 from ivowaba.cli._parsing import client_options
 from ivowaba.types.templates import Template, TemplateProblem
 
@@ -71,10 +71,16 @@ def read_spec(path: Path) -> dict[str, Any]:
     return spec
 
 
-def _report(path: Path, problems: Sequence[TemplateProblem]) -> int:
-    """One line per problem on stderr; the exit code of a definition with problems."""
-    for problem in problems:
-        print(f"ivowaba: {path}: {problem}", file=sys.stderr)
+def _report(path: Path, problems: Sequence[TemplateProblem], as_json: bool) -> int:
+    """The problems on stderr: one line each, or with ``as_json`` one JSON error object (as
+    every error is under ``--json``; ``lint`` prints the list itself on stdout). Returns the
+    exit code of a definition with problems."""
+    if as_json:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        print_error(f"{path}: {count}", "ValidationError", as_json=True)
+    else:
+        for problem in problems:
+            print(f"ivowaba: {path}: {problem}", file=sys.stderr)
     return EXIT_PROBLEMS
 
 
@@ -91,7 +97,7 @@ async def run_lint(args: argparse.Namespace) -> int:
         emit(problems, as_json=True)
     elif not problems:
         emit(None, as_json=False, human=f"{args.spec}: no problems")
-    return _report(args.spec, problems) if problems else EXIT_OK
+    return _report(args.spec, problems, args.json) if problems else EXIT_OK
 
 
 async def run_create(args: argparse.Namespace) -> int:
@@ -112,7 +118,7 @@ async def run_create(args: argparse.Namespace) -> int:
         except ValidationError as error:
             if not error.problems:
                 raise
-            return _report(args.spec, error.problems)
+            return _report(args.spec, error.problems, args.json)
         if args.wait:
             template = await client.templates.wait_for_review(
                 template.id, timeout=args.timeout, interval=args.interval
