@@ -228,3 +228,12 @@ def test_a_bad_option_exits_2_and_leaves_no_journal(
     assert emu.requests == []
     assert not (tmp_path / "rows.csv.journal.jsonl").exists()
     assert _bulk(emu, rows, "--text", "Hi {name}") == 0  # the next correct run is not refused
+
+
+def test_the_summary_of_one_row_says_row(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "one.csv"
+    rows.write_text("phone,name\n628123456789,Ann\n")
+    assert _bulk(emu, rows, "--text", "Hi {name}") == 0
+    assert capsys.readouterr().out.startswith("1 row: 1 sent now, 0 already sent, 0 failed")

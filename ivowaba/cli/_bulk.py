@@ -782,7 +782,8 @@ def _summarize(args: argparse.Namespace, plan: Plan, tally: Tally, checked: bool
         )
     not_tried = f", {tally.not_tried} not tried" if tally.not_tried else ""
     print(
-        f"{plan.total} rows: {sent} sent now, {plan.already_sent} already sent, "
+        f"{plan.total} row{'' if plan.total == 1 else 's'}: {sent} sent now, "
+        f"{plan.already_sent} already sent, "
         f"{tally.failed} failed{not_tried}, {len(unknown)} unknown{skipped}. "
         f"Journal: {plan.journal_path}"
     )
@@ -792,7 +793,8 @@ def _summarize(args: argparse.Namespace, plan: Plan, tally: Tally, checked: bool
             f"--resend-unknown): {_rows_list(unknown)}"
         )
     if retry is not None:
-        print(f"sent again by --retry-failed: {len(retry.resend)} rows")
+        resent = len(retry.resend)
+        print(f"sent again by --retry-failed: {resent} row{'' if resent == 1 else 's'}")
         if retry.rate_limited:
             print(
                 "of which failed on a rate limit (lower --rate-limit if they fail again): "
