@@ -237,3 +237,27 @@ def test_the_summary_of_one_row_says_row(
     rows.write_text("phone,name\n628123456789,Ann\n")
     assert _bulk(emu, rows, "--text", "Hi {name}") == 0
     assert capsys.readouterr().out.startswith("1 row: 1 sent now, 0 already sent, 0 failed")
+
+
+def test_a_number_on_two_rows_is_said_before_the_run_and_each_row_is_sent(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "twice.csv"
+    rows.write_text("phone,name\n628123456789,Ann\n628111111111,Bob\n+62 812-3456-789,Ann again\n")
+    assert _bulk(emu, rows, "--text", "Hi {name}") == 0
+    err = capsys.readouterr().err
+    assert (
+        "ivowaba: warning: 1 number is on more than one row, and each row is sent: "
+        "628123456789 on rows 1, 3"
+    ) in err
+    to_ann = [e.body["text"] for e in emu.outbox if e.body["wa_id"] == "628123456789"]
+    assert sorted(to_ann) == ["Hi Ann", "Hi Ann again"]
+
+
+def test_no_warning_when_every_number_is_on_one_row(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "once.csv"
+    rows.write_text("phone,name\n628123456789,Ann\n628111111111,Bob\n")
+    assert _bulk(emu, rows, "--text", "Hi {name}") == 0
+    assert "warning" not in capsys.readouterr().err

@@ -48,9 +48,11 @@ be a new empty store, where nobody opted out):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import string
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -72,6 +74,7 @@ from ivowaba._errors import (
 from ivowaba._outbound import template_components, url_button
 from ivowaba._screening import screen
 from ivowaba._template_check import check_parameters
+from ivowaba._validation import wa_id
 from ivowaba.cli._progress import Progress
 from ivowaba.cli._retry_failed import (
     DEFAULT_RETRY_PAUSE,
@@ -237,17 +240,50 @@ def read_rows(path: Path) -> Iterator[dict[str, object]]:
         raise ValidationError(path.name, "not UTF-8 text") from None
 
 
-def scan_rows(path: Path) -> tuple[int, list[str]]:
-    """The number of rows, and the columns: a CSV file's header, or every key some line of a
-    JSONL file has (in order of appearance). Reads every row: a bad one fails here."""
+@dataclass
+class Scan:
+    """What a first read of every row found."""
+
+    total: int
+    columns: list[str]
+    #: Each number found on more than one row (as sent: normalised), with those rows.
+    repeated: dict[str, list[int]]
+
+
+def scan_rows(path: Path, to: str) -> Scan:
+    """Read every row (a bad one fails here): the number of rows; the columns, a CSV file's
+    header, or every key some line of a JSONL file has (in order of appearance); and the
+    numbers of column ``to`` found on more than one row."""
     total, columns = 0, {}
-    for row in read_rows(path):
+    rows_of: dict[str, list[int]] = {}
+    for number, row in enumerate(read_rows(path), 1):
         total += 1
         columns.update(dict.fromkeys(row))
+        value = row.get(to)
+        if isinstance(value, str):
+            with contextlib.suppress(ValidationError):  # refused on its turn, naming the row
+                rows_of.setdefault(wa_id(value), []).append(number)
     if path.suffix.lower() not in _JSONL_SUFFIXES:
         with path.open(newline="", encoding=ENCODING) as handle:
             columns = dict.fromkeys(next(csv.reader(handle, strict=True), []))
-    return total, list(columns)
+    repeated = {to_number: rows for to_number, rows in rows_of.items() if len(rows) > 1}
+    return Scan(total, list(columns), repeated)
+
+
+def warn_of_repeats(repeated: dict[str, list[int]]) -> None:
+    """One line on stderr when some number is on several rows: each row is sent (a number
+    twice may be meant, two messages), but the customer gets them all."""
+    if not repeated:
+        return
+    shown = "; ".join(
+        f"{to_number} on rows {_rows_list(rows)}" for to_number, rows in list(repeated.items())[:3]
+    )
+    more = f"; and {len(repeated) - 3} more" if len(repeated) > 3 else ""
+    print(
+        f"ivowaba: warning: {len(repeated)} number{'s are' if len(repeated) > 1 else ' is'} on "
+        f"more than one row, and each row is sent: {shown}{more}",
+        file=sys.stderr,
+    )
 
 
 def cell(row: Row, column: str, number: int, *, empty: bool = False) -> str:
@@ -496,8 +532,11 @@ def plan_run(args: argparse.Namespace) -> Plan:
             "--journal", f"{journal_path} exists: pass --resume to continue that run"
         )
     to = _to_column(args, path)
-    total, columns = scan_rows(path)
-    check_columns(args, path, columns)
+    scan = scan_rows(path, to)
+    total = scan.total
+    check_columns(args, path, scan.columns)
+    if not args.json:
+        warn_of_repeats(scan.repeated)
     header = JournalHeader(path.name, file_sha256(path), total)
     earlier = Journal(journal_path)
     if exists:
