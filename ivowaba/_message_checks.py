@@ -39,7 +39,8 @@ from ivowaba.types.messages import (
 
 def _text(m: TextMessage) -> None:
     v.text(m.text, "text", _limits.TEXT_MAX)
-    v.flag(m.preview_url, "preview_url")
+    if m.preview_url is not None:  # (absent on almost every send: no call for it)
+        v.flag(m.preview_url, "preview_url")
 
 
 def _media(m: MediaMessage) -> None:
