@@ -293,6 +293,27 @@ def test_csv_has_one_line_per_row_with_its_final_state(
     assert rows[10]["message_id"] == rows[10]["status"] == ""
 
 
+def test_a_dash_writes_the_csv_or_the_html_to_stdout_instead_of_the_summary(
+    campaign: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal, url = campaign
+    file = tmp_path / "rows.csv"
+    assert run(["report", str(journal), "--outcomes", url, "--csv", str(file)]) == 0
+    capsys.readouterr()
+    assert run(["report", str(journal), "--outcomes", url, "--csv", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert out.replace("\r\n", "\n") == file.read_text().replace("\r\n", "\n")
+    assert err == ""
+    assert not Path("-").exists()
+    assert run(["report", str(journal), "--outcomes", url, "--html", "-"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("<!DOCTYPE html>")
+    assert out.rstrip().endswith("</html>")
+    both = ["report", str(journal), "--outcomes", url, "--csv", "-", "--html", "-"]
+    assert run(both) == 2
+    assert "only one of them can go to stdout" in capsys.readouterr().err
+
+
 #: Cells a spreadsheet would run as formulas (OWASP, "CSV Injection"), from the input file and
 #: from the gateway.
 FORMULA = '=HYPERLINK("http://x","y")'

@@ -15,6 +15,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 from ivowaba._errors import ConfigError
 
@@ -29,8 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "redis://host:port/db)",
     )
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
-    parser.add_argument("--csv", metavar="FILE", type=Path, help="write one line per row")
-    parser.add_argument("--html", metavar="FILE", type=Path, help="write a one-file HTML report")
+    parser.add_argument(
+        "--csv", metavar="FILE", type=Path, help="write one line per row (- : to stdout)"
+    )
+    parser.add_argument(
+        "--html", metavar="FILE", type=Path, help="write a one-file HTML report (- : to stdout)"
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -42,18 +47,30 @@ def _write(what: str, path: Path, write: Callable[[Path], None]) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
+#: ``--csv -`` or ``--html -``: that output on stdout, instead of the summary.
+STDOUT: Final = Path("-")
+
+
 async def run_report(args: argparse.Namespace) -> int:
     from ivowaba.outcomes import campaign_report, open_store
     from ivowaba.outcomes._open import require_existing, require_reachable
 
+    if args.csv == STDOUT and args.html == STDOUT:
+        raise ConfigError("--csv - and --html -: only one of them can go to stdout")
     require_existing(args.outcomes)
     async with open_store(args.outcomes) as store:
         await require_reachable(store, args.outcomes)
         report = await campaign_report(args.journal, store)
-    if args.csv is not None:
+    if args.csv == STDOUT:  # the CSV instead of the summary
+        report.write_csv(sys.stdout)
+    elif args.html == STDOUT:
+        sys.stdout.write(report.to_html())
+    if args.csv not in (None, STDOUT):
         _write("--csv", args.csv, report.write_csv)
-    if args.html is not None:
+    if args.html not in (None, STDOUT):
         _write("--html", args.html, report.write_html)
+    if STDOUT in (args.csv, args.html):
+        return 0
     if args.json:
         print(json.dumps(report.to_json()))
     else:
