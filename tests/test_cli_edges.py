@@ -72,6 +72,20 @@ def test_a_path_ending_in_a_slash_is_a_folder_made_if_missing(
     assert (folder / "invoice.pdf").read_bytes() == b"%PDF-1.4 two"
 
 
+def test_a_dash_writes_the_bytes_to_stdout_and_saves_nothing(
+    ivowaba_emulator: Emulator,
+    tmp_path: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    content = bytes(range(256)) * 4  # not text: every byte as it came
+    media_id = ivowaba_emulator.add_media(content, "application/octet-stream", "blob.bin")
+    assert _download(ivowaba_emulator, media_id, "-") == 0
+    assert capsysbinary.readouterr().out == content
+    assert list(tmp_path.iterdir()) == []  # no file named "-"
+
+
 def test_a_file_name_is_written_in_a_new_folder_and_kept_without_force(
     ivowaba_emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         default=".",
         help="a folder (ending in /, or existing; made if missing: the file keeps the name the "
-        "gateway gives) or a file name (default: .)",
+        "gateway gives), a file name, or - for stdout (default: .)",
     )
     download.add_argument(
         "--force", action="store_true", help="overwrite a file of that name already there"

@@ -98,7 +98,14 @@ async def download_media(args: argparse.Namespace) -> int:
     """Save a media file into a folder (``-o`` ending in ``/``, or an existing folder; made if
     missing), named as the answer says, or as the file ``-o`` names (its folder made if
     missing). A file already there is kept unless ``--force``: ``ValidationError`` (exit 2),
-    before any request when the name is known beforehand."""
+    before any request when the name is known beforehand. ``-o -``: the bytes on stdout
+    (for a pipe), nothing saved."""
+    if args.output == "-":
+        async with client_from(args) as client:
+            media = await client.media.download(args.media_id)
+        sys.stdout.buffer.write(media.content)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
     target, is_folder = _destination(args.output, args.force)
     async with client_from(args) as client:
         if not is_folder:
