@@ -48,14 +48,12 @@ def _media(m: MediaMessage) -> None:
     v.http_url(m.link, "link")
     v.text(m.caption, "caption", _limits.CAPTION_MAX, required=False)
     if not _limits.takes_caption(m.type):
-        v.absent(m.caption, "caption", f"{_a(m.type)} message has no caption")
+        v.absent(m.caption, "caption", f"{v.with_article(m.type)} message has no caption")
     v.text(m.filename, "filename", required=False)
     if not _limits.takes_filename(m.type):
-        v.absent(m.filename, "filename", f"only a document has a file name, not {_a(m.type)}")
-
-
-def _a(noun: str) -> str:
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+        v.absent(
+            m.filename, "filename", f"only a document has a file name, not {v.with_article(m.type)}"
+        )
 
 
 def _location(m: LocationMessage) -> None:

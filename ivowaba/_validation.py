@@ -96,8 +96,12 @@ def listed(value: object, field: str, items: str) -> list[Any]:
 
 def list_rule(given: str, items: str = "items") -> str:
     """The rule a value of type ``given`` breaks where a list of ``items`` belongs."""
-    article = "an" if given[:1] in "aeiou" else "a"
-    return f"must be a list of {items}, not {article} {given}"
+    return f"must be a list of {items}, not {with_article(given)}"
+
+
+def with_article(noun: str) -> str:
+    """``noun`` after its indefinite article, for messages: ``an image``, ``a str``."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def flag(value: object, field: str, *, optional: bool = True) -> None:

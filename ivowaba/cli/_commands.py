@@ -14,7 +14,7 @@ from typing import Any
 from ivowaba._client import AsyncClient
 from ivowaba._errors import ConfigError, ValidationError
 from ivowaba._outbound import url_button
-from ivowaba.cli._output import emit, render
+from ivowaba.cli._output import STDOUT_NAME, emit, render
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -100,7 +100,7 @@ async def download_media(args: argparse.Namespace) -> int:
     missing). A file already there is kept unless ``--force``: ``ValidationError`` (exit 2),
     before any request when the name is known beforehand. ``-o -``: the bytes on stdout
     (for a pipe), nothing saved."""
-    if args.output == "-":
+    if args.output == STDOUT_NAME:
         async with client_from(args) as client:
             media = await client.media.download(args.media_id)
         sys.stdout.buffer.write(media.content)
@@ -181,14 +181,14 @@ async def pull_pending(args: argparse.Namespace) -> int:
         )
         if store is None:
             return EXIT_OK
+        from ivowaba._config import redact_url
         from ivowaba.cli._receive import record_pulled
-        from ivowaba.outcomes._open import redact
 
         recorded = await record_pulled(store, notifications)
     finally:
         if store is not None:
             await store.aclose()
-    print(recorded.summary(redact(args.outcomes)), file=sys.stderr if args.json else sys.stdout)
+    print(recorded.summary(redact_url(args.outcomes)), file=sys.stderr if args.json else sys.stdout)
     if recorded.failed:
         error = recorded.failed[0][1]
         print(

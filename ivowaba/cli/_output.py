@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import msgspec
+
+#: The file name that means stdout, for a command's output file (``-o -``, ``--csv -``).
+STDOUT_NAME: Final = "-"
 
 
 def to_plain(value: Any) -> Any:

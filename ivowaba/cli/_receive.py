@@ -129,8 +129,9 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 async def _record(args: argparse.Namespace, settings: _Settings, listening: socket.socket) -> None:
+    from ivowaba._config import redact_url
     from ivowaba.outcomes import open_store
-    from ivowaba.outcomes._open import redact, require_reachable
+    from ivowaba.outcomes._open import require_reachable
 
     store = open_store(args.outcomes)
     try:
@@ -142,7 +143,7 @@ async def _record(args: argparse.Namespace, settings: _Settings, listening: sock
                 file=sys.stderr,
                 flush=True,
             )
-        await _serve(store, settings, redact(args.outcomes), listening)
+        await _serve(store, settings, redact_url(args.outcomes), listening)
     finally:
         await store.aclose()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from ivowaba._errors import ConfigError
+from ivowaba.cli._output import STDOUT_NAME
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +49,7 @@ def _write(what: str, path: Path, write: Callable[[Path], None]) -> None:
 
 
 #: ``--csv -`` or ``--html -``: that output on stdout, instead of the summary.
-STDOUT: Final = Path("-")
+STDOUT: Final = Path(STDOUT_NAME)
 
 
 async def run_report(args: argparse.Namespace) -> int:

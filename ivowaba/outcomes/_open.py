@@ -16,10 +16,6 @@ _RULE = (
 )
 
 
-#: ``url`` without its password, for messages.
-redact = redact_url
-
-
 def open_store(url: str, **options: Any) -> OutcomeStore:
     """Open the outcome store at ``url``:
 
@@ -51,15 +47,15 @@ def open_store(url: str, **options: Any) -> OutcomeStore:
             import redis.asyncio  # noqa: F401
         except ImportError:
             raise ConfigError(
-                f"the outcome store {redact(url)} needs redis-py: pip install 'ivowaba[redis]'"
+                f"the outcome store {redact_url(url)} needs redis-py: pip install 'ivowaba[redis]'"
             ) from None
         from ivowaba.outcomes._redis import RedisOutcomeStore
 
         try:
             return RedisOutcomeStore.from_url(url, **options)
         except ValueError as exc:
-            raise ConfigError(f"bad outcome store URL {redact(url)}: {exc}; {_RULE}") from None
-    raise ConfigError(f"unknown outcome store URL {redact(url)!r}: {_RULE}")
+            raise ConfigError(f"bad outcome store URL {redact_url(url)}: {exc}; {_RULE}") from None
+    raise ConfigError(f"unknown outcome store URL {redact_url(url)!r}: {_RULE}")
 
 
 def require_existing(url: str, option: str = "--outcomes") -> None:
@@ -100,4 +96,4 @@ async def require_reachable(store: OutcomeStore, url: str) -> None:
     try:
         await store.opted_out("0")
     except Exception as exc:
-        raise ConfigError(f"cannot reach the outcome store {redact(url)}: {exc}") from None
+        raise ConfigError(f"cannot reach the outcome store {redact_url(url)}: {exc}") from None
